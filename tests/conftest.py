@@ -1,0 +1,22 @@
+"""Shared fixtures. Tests use the real database and services; only AWS is replaced, by moto."""
+
+import os
+
+import pytest
+
+# Credentials for moto, so nothing in a test can reach a real AWS account.
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}.items():
+    os.environ[_name] = _value
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings):
+    # Per-test memory cache (no state shared between tests) and a fast hasher for test users.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AWS_ENDPOINT_URL = ""
