@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from portal import health, views
 
@@ -14,5 +14,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("teams/", include("portal.teams.urls")),
+    path("settings/tokens/", include("portal.tokens.urls")),
+    path("aws/", include("portal.aws.urls")),
+    path("api/v1/", include("portal.api.urls")),
     path("admin/", admin.site.urls),
 ]
