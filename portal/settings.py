@@ -161,7 +161,8 @@ if OIDC_RP_CLIENT_ID:
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = VAR_DIR / "static"  # `collectstatic` output, served by whitenoise
+STATIC_ROOT.mkdir(exist_ok=True)
 # Third-party front-end assets come from npm packages installed at setup
 # (node_modules/, see package.json); nothing is loaded from a CDN.
 STATICFILES_DIRS = [
