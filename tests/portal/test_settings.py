@@ -47,3 +47,14 @@ def test_an_unknown_environment_name_is_refused():
     result = _manage("check", env={"DJANGO_ENV": "prod"})
     assert result.returncode != 0
     assert "DJANGO_ENV must be 'development' or 'production'" in result.stderr
+
+
+def test_every_environment_variable_is_documented_in_the_readme():
+    import re
+
+    source = (ROOT / "portal" / "settings.py").read_text()
+    names = set(re.findall(r'(?:env\.\w+|_required_in_production|env\.get_value)\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    readme = (ROOT / "README.md").read_text()
+    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", readme, flags=re.MULTILINE))
+    assert names, "no environment variables found in settings.py: the pattern is out of date"
+    assert names - documented == set(), "add these to the README's configuration table"
