@@ -135,6 +135,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
+CSRF_FAILURE_VIEW = "portal.signin.csrf_failure"  # says what happened, instead of Django's bare 403
 
 # Password guessing: lock a username+IP pair after AXES_FAILURE_LIMIT failures for AXES_COOLOFF_MINUTES.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -157,6 +158,7 @@ if OIDC_RP_CLIENT_ID:
     OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
     OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
     OIDC_CREATE_USER = env.bool("OIDC_CREATE_USER", default=True)
+    OIDC_TEAMS_CLAIM = env.str("OIDC_TEAMS_CLAIM", default="")  # e.g. "groups": team slugs -> viewer memberships
     LOGIN_REDIRECT_URL_FAILURE = "login"
 
 # --- Static files -------------------------------------------------------------
