@@ -1,8 +1,10 @@
 from django.shortcuts import render
 
+from portal.teams.selectors import teams_of_user
+
 
 def home(request):
-    return render(request, "portal/home.html")
+    return render(request, "portal/home.html", {"my_teams": teams_of_user(user=request.user)})
 
 
 def error_403(request, exception=None):
