@@ -10,7 +10,6 @@ and signing out deletes it. A login page requested with the marker but without a
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
@@ -40,16 +39,9 @@ def oidc_enabled() -> bool:
     return True
 
 
-class SignInForm(AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        # Deliberately does not say which of the two was wrong.
-        "invalid_login": "Wrong username or password. Both are case-sensitive.",
-    }
-
-
 class SignInView(auth_views.LoginView):
-    form_class = SignInForm
+    # Django's AuthenticationForm answers a wrong username and a wrong password with the same message
+    # ("Please enter a correct username and password..."), so it does not tell a guesser which was wrong.
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
