@@ -63,5 +63,14 @@ class ApiToken(models.Model):
     def is_usable(self) -> bool:
         return not self.is_expired and not self.is_revoked and self.user.is_active
 
+    @property
+    def status(self) -> str:
+        """active, expired or revoked; revoked wins, since it was a decision and expiry only the calendar."""
+        if self.is_revoked:
+            return "revoked"
+        if self.is_expired:
+            return "expired"
+        return "active"
+
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
