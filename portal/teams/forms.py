@@ -5,7 +5,10 @@ from portal.models import Role, User
 
 class MemberAddForm(forms.Form):
     username = forms.CharField(max_length=150)
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER, required=False)
+
+    def clean_role(self) -> str:
+        return self.cleaned_data["role"] or Role.VIEWER
 
     def clean_username(self) -> User:
         username = self.cleaned_data["username"].strip()

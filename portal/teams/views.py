@@ -66,7 +66,10 @@ def member_add(request, slug):
     team = _team_to_manage(request, slug)
     form = MemberAddForm(request.POST)
     if not form.is_valid():
-        return _respond(request, slug, error=" ".join(e for errors in form.errors.values() for e in errors))
+        problems = [
+            f"{form.fields[field].label or field.title()}: {' '.join(errors)}" for field, errors in form.errors.items()
+        ]
+        return _respond(request, slug, error=" ".join(problems))
     user = form.cleaned_data["username"]
     try:
         services.membership_add(actor=Actor.from_request(request), team=team, user=user, role=form.cleaned_data["role"])

@@ -1,0 +1,67 @@
+"""Two teams and one person per role. `outsider` is an admin of ANOTHER team (payments), for BOLA checks."""
+
+import pytest
+from django.test import Client
+
+from portal.models import Role
+from tests.portal.teams.factories import MembershipFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture
+def orders(db):
+    return TeamFactory(slug="team-orders", name="Orders")
+
+
+@pytest.fixture
+def payments(db):
+    return TeamFactory(slug="team-payments", name="Payments")
+
+
+@pytest.fixture
+def viewer(orders):
+    return MembershipFactory(team=orders, user=UserFactory(username="vera"), role=Role.VIEWER).user
+
+
+@pytest.fixture
+def maintainer(orders):
+    return MembershipFactory(team=orders, user=UserFactory(username="max"), role=Role.MAINTAINER).user
+
+
+@pytest.fixture
+def team_admin(orders):
+    return MembershipFactory(team=orders, user=UserFactory(username="ada"), role=Role.ADMIN).user
+
+
+@pytest.fixture
+def portal_admin(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def outsider(payments):
+    return MembershipFactory(team=payments, user=UserFactory(username="otto"), role=Role.ADMIN).user
+
+
+@pytest.fixture
+def people(viewer, maintainer, team_admin, portal_admin, outsider):
+    return {
+        "viewer": viewer,
+        "maintainer": maintainer,
+        "team_admin": team_admin,
+        "portal_admin": portal_admin,
+        "outsider": outsider,
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def client_as(people):
+    """A test client signed in as one of `people` (or not at all, for "anonymous")."""
+
+    def make(who: str) -> Client:
+        client = Client()
+        if people[who] is not None:
+            client.force_login(people[who])
+        return client
+
+    return make
