@@ -11,8 +11,9 @@ class MemberBriefSerializer(serializers.Serializer):
 class TeamSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api-team-detail", lookup_field="slug")
     member_count = serializers.IntegerField(read_only=True)
-    my_role = serializers.ChoiceField(
-        choices=Role.choices, read_only=True, allow_null=True, help_text="Your role in the team; null if not a member."
+    # A plain string: a second ChoiceField over Role would make drf-spectacular name the same enum twice.
+    my_role = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Your role in the team (viewer, maintainer, admin); null if none."
     )
     members = MemberBriefSerializer(source="members_brief", many=True, read_only=True)
 
