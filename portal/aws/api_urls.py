@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from portal.aws.api_views import AwsAccountViewSet
+
+router = SimpleRouter()
+router.register("aws-accounts", AwsAccountViewSet, basename="aws-account")
+
+urlpatterns = router.urls

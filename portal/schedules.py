@@ -1,0 +1,83 @@
+"""Every periodic schedule of the project, in one place, each with an expiry.
+
+Celery beat reads schedules from the database (django-celery-beat), so that
+an admin can change an interval or disable a task in the admin.
+`schedules_sync()` puts the ones below there: it creates what is missing and
+never touches a row that exists, so an admin's change survives every deploy.
+To change a default for existing installations, rename the entry (the old
+row then has to be removed in the admin) or change it in the admin.
+
+When it runs: after every `migrate` (a post_migrate handler, connected in
+portal.aws.apps). Why not a separate `schedules_sync` command: every
+environment already runs `migrate` on deploy and on `make run`, so no
+deploy script can forget the step, and create-if-missing is safe to run
+each time (Django creates its permissions and content types the same way).
+
+`expires`: a run that waited in the queue longer than this is dropped, since
+the next run is already on its way; it is kept below the interval so runs
+never pile up behind a stalled worker.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str  # PeriodicTask.name, the key: unique, shown in the admin
+    task: str
+    every: timedelta
+    expires: timedelta
+    kwargs: dict = field(default_factory=dict)
+    description: str = ""
+
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule(
+        name="aws: verify accounts",
+        task="portal.aws.tasks.aws_accounts_verify_all",
+        every=timedelta(minutes=15),
+        expires=timedelta(minutes=10),
+        description="Checks that the portal still gets into every enabled AWS account.",
+    ),
+)
+
+
+@dataclass
+class SchedulesSyncResult:
+    created: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def schedules_sync(*, using: str = "default") -> SchedulesSyncResult:
+    """Create the PeriodicTask rows that are missing; leave existing ones exactly as they are."""
+    result = SchedulesSyncResult()
+    with transaction.atomic(using=using):
+        existing = set(
+            PeriodicTask.objects.using(using)
+            .filter(name__in=[s.name for s in SCHEDULES])
+            .values_list("name", flat=True)
+        )
+        for schedule in SCHEDULES:
+            if schedule.name in existing:
+                result.kept.append(schedule.name)
+                continue
+            every = {"every": int(schedule.every.total_seconds()), "period": IntervalSchedule.SECONDS}
+            # filter().first(): the admin may have made duplicate intervals, which get_or_create refuses.
+            interval = IntervalSchedule.objects.using(using).filter(**every).order_by("pk").first()
+            if interval is None:
+                interval = IntervalSchedule.objects.using(using).create(**every)
+            PeriodicTask.objects.using(using).create(
+                name=schedule.name,
+                task=schedule.task,
+                interval=interval,
+                kwargs=json.dumps(schedule.kwargs),
+                expire_seconds=int(schedule.expires.total_seconds()),
+                description=schedule.description,
+            )
+            result.created.append(schedule.name)
+    return result
