@@ -1,8 +1,39 @@
-"""/api/v1/: each area adds its endpoints in its own api_urls module."""
+"""/api/v1/: each area adds its endpoints in its own api_urls module.
 
-from django.urls import include, path
+An area's api_urls builds a router (rest_framework.routers.SimpleRouter) and
+sets `urlpatterns = router.urls`; a viewset registered with basename "thing"
+is listed in the API root as "thing" (from its "thing-list" URL name).
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.renderers import JSONRenderer
+
+import portal.api.schema  # noqa: F401 - registers the schema extensions before any schema is generated
+from portal.api.permissions import IsAuthenticatedWithScope
+from portal.api.views import ApiRootView, MeView
+
+
+class SchemaView(SpectacularAPIView):
+    # The schema maps the whole portal; it is for signed-in people and tokens, like the API it describes.
+    permission_classes = [IsAuthenticatedWithScope]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400:
+            # Errors in the API's one JSON shape, not as an OpenAPI YAML document.
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = "application/json"
+        return response
+
 
 urlpatterns = [
+    path("", ApiRootView.as_view(), name="api-root"),
+    re_path(r"^me/?$", MeView.as_view(), name="api-me"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    # A page for people: without a session it sends them to sign in rather than answering 401.
+    path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
     path("", include("portal.tokens.api_urls")),
     path("", include("portal.teams.api_urls")),
     path("", include("portal.aws.api_urls")),

@@ -87,16 +87,21 @@ def token_create(
 ) -> tuple[ApiToken, str]:
     """Create a token for `user`. Returns (token, full secret); the secret is not stored and cannot be shown again.
 
-    `expires_in_days` defaults to settings.API_TOKEN_DEFAULT_DAYS; None means never (portal admins only).
+    `expires_in_days` defaults to settings.API_TOKEN_DEFAULT_DAYS (no later than the minting token's own
+    expiry, when a token makes it); None means never (portal admins only, signed in).
     """
     _check_may_manage(actor, user.pk)
     if not user.is_active:
         raise ValidationError({"user": "Tokens cannot be created for an inactive user."})
-    if isinstance(expires_in_days, _Default):
-        expires_in_days = settings.API_TOKEN_DEFAULT_DAYS
     now = timezone.now()
     clean_scopes = _clean_scopes(scopes)
-    expires_at = _expiry(actor, expires_in_days, now)
+    if isinstance(expires_in_days, _Default):
+        expires_at = _expiry(actor, settings.API_TOKEN_DEFAULT_DAYS, now)
+        if actor.token is not None and actor.token.expires_at is not None:
+            # Nobody asked for a date: the default gives way to the minting token's end rather than fail.
+            expires_at = min(expires_at, actor.token.expires_at)
+    else:
+        expires_at = _expiry(actor, expires_in_days, now)
     _check_not_wider_than_minting_token(actor, clean_scopes, expires_at)
 
     secret, prefix, key_hash = generate_token()

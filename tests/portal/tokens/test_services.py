@@ -87,6 +87,8 @@ def test_a_token_cannot_mint_a_stronger_or_longer_lived_token(alice):
         token_create(actor=actor, user=alice, name="x", scopes=["read"], expires_in_days=30)
     child, _ = token_create(actor=actor, user=alice, name="child", scopes=["read"], expires_in_days=5)
     assert child.scopes == ["read"]
+    defaulted, _ = token_create(actor=actor, user=alice, name="defaulted", scopes=["read"])
+    assert defaulted.expires_at == minting.expires_at, "the 90-day default gives way to the minting token's end"
 
 
 def test_create_is_audited_without_the_secret(alice):
