@@ -97,7 +97,11 @@ class Command(BaseCommand):
         if membership is None:
             services.membership_add(actor=actor, team=team, user=user, role=role)
         elif membership.role != role:
-            services.membership_change_role(actor=actor, membership=membership, role=role)
+            try:
+                services.membership_change_role(actor=actor, membership=membership, role=role)
+            except services.LastAdminError as error:
+                # Someone made this demo user the team's only admin; taking that away would orphan the team.
+                self.stderr.write(f"Kept {user.username} as admin: {' '.join(error.messages)}")
 
     def _print(self, password: str) -> None:
         rows = [("Username", "Password", "Role")]
