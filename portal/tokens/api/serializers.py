@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.models import ApiToken, Scope
@@ -6,12 +7,17 @@ from portal.tokens.services import TOKEN_MAX_DAYS
 
 class TokenSerializer(serializers.ModelSerializer):
     prefix = serializers.CharField(source="display_prefix", read_only=True)
-    status = serializers.ChoiceField(choices=["active", "expired", "revoked"], read_only=True)
+    status = serializers.SerializerMethodField()
 
     class Meta:
         model = ApiToken
         fields = ["id", "name", "prefix", "scopes", "status", "created_at", "expires_at", "last_used_at", "revoked_at"]
         read_only_fields = fields
+
+    # An inline enum: a named one would collide with other areas' "status" enums in the schema.
+    @extend_schema_field({"type": "string", "enum": ["active", "expired", "revoked"]})
+    def get_status(self, token) -> str:
+        return token.status
 
 
 class TokenCreateSerializer(serializers.Serializer):
@@ -32,5 +38,6 @@ class NewTokenSerializer(TokenSerializer):
     )
 
     class Meta(TokenSerializer.Meta):
-        fields = [*TokenSerializer.Meta.fields, "token"]
+        # No status: a new token is active, and the status enum in one component only keeps its schema name plain.
+        fields = [*(f for f in TokenSerializer.Meta.fields if f != "status"), "token"]
         read_only_fields = fields
