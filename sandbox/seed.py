@@ -1,0 +1,583 @@
+"""Seed the demo estate into a running sandbox, through plain boto3 calls as any client would make them.
+
+`seed_estate(endpoint_url)` reads `sandbox.estate` and creates what is missing:
+it looks each resource up first and creates only the ones it does not find, so a
+second run against a live sandbox makes no write call at all. Every resource is
+tagged with `service`, `team` and `env`.
+
+The prod account is reached with the sandbox's fixed credentials (moto acts in
+its default account, 123456789012, for keys it does not know); every other
+account through `sts:AssumeRole` on the account's `admin_role_arn`, as an AWS
+Organizations management account provisions a member account.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from sandbox import estate
+from sandbox.estate import Account, Deployment, Service
+
+# Credentials of the portal's own (prod) account in the sandbox: any key moto does not know acts there.
+SANDBOX_CREDENTIALS = {"aws_access_key_id": "AKIAMERIDIANSANDBOX1", "aws_secret_access_key": "meridian-sandbox"}
+_CLIENT_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=30)
+_LAMBDA_SOURCE = '''import json
+
+
+def handler(event, context):
+    """Demo function of the Meridian sandbox: answers with what it was given."""
+    return {"statusCode": 200, "body": json.dumps(event)}
+'''
+_ALL_PRINCIPALS = ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com", "states.amazonaws.com", "events.amazonaws.com"]
+_READ_ONLY_ACTIONS = ["*:Describe*", "*:Get*", "*:List*", "cloudtrail:LookupEvents", "xray:BatchGet*", "ce:Get*"]
+
+
+@dataclass
+class SeedSummary:
+    created: list[str] = field(default_factory=list)
+    existing: int = 0
+
+    def __str__(self) -> str:
+        return f"{len(self.created)} resources created, {self.existing} already there"
+
+
+def seed_estate(endpoint_url: str) -> SeedSummary:
+    """Create the demo estate's missing resources in the sandbox at `endpoint_url`."""
+    seeder = _Seeder(endpoint_url)
+    seeder.run()
+    return seeder.summary
+
+
+def lambda_archive() -> bytes:
+    """The demo functions' deployment package, a zip built in memory."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("app.py", _LAMBDA_SOURCE)
+    return buffer.getvalue()
+
+
+def _tag_list(tags: dict[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
+    return [{key: k, value: v} for k, v in tags.items()]
+
+
+def _substitute(value: Any, variables: dict[str, str]) -> Any:
+    """Replace ${Name} in every string of a YAML structure, as CloudFormation's Fn::Sub does."""
+    if isinstance(value, dict):
+        return {k: _substitute(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, variables) for v in value]
+    if isinstance(value, str):
+        return re.sub(r"\$\{(\w+)\}", lambda m: variables[m.group(1)], value)
+    return value
+
+
+class _Seeder:
+    def __init__(self, endpoint_url: str):
+        self.endpoint_url = endpoint_url
+        self.summary = SeedSummary()
+        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._sessions: dict[str, boto3.session.Session] = {}
+        self._vpcs: dict[tuple[str, str, str], tuple[str, str, list[str]]] = {}  # -> (vpc id, cidr, subnet ids)
+        self._namespaces: dict[tuple[str, str, str], str] = {}  # -> namespace id
+        self._listings: dict[tuple[str, str, str], set[str]] = {}
+
+    # --- plumbing -------------------------------------------------------------
+
+    def run(self) -> None:
+        services = estate.services()
+        for account in estate.accounts():
+            self._ensure_account_roles(
+                account, [s for s in services if any(d.account == account for d in s.deployments)]
+            )
+        # Phases, so that what a resource refers to exists before it: networks and
+        # stores first, then what runs on them, then what routes to those.
+        for phase in (
+            ("vpcs", "ecs_clusters", "cloudmap_namespaces", "dynamodb_tables", "sqs_queues", "sns_topics"),
+            ("lambda_functions", "ecs_services", "state_machines"),
+            ("event_buses", "rest_apis"),
+        ):
+            for service in services:
+                for deployment in service.deployments:
+                    for kind in phase:
+                        for spec in deployment.resources.get(kind, []):
+                            getattr(self, f"_ensure_{kind}")(service, deployment, spec)
+
+    def _session(self, account: Account) -> boto3.session.Session:
+        if account.id not in self._sessions:
+            if account.admin_role_arn is None:
+                self._sessions[account.id] = boto3.session.Session(**SANDBOX_CREDENTIALS)
+            else:
+                sts = self._client(estate.accounts()[0], estate.regions()[0], "sts")
+                credentials = sts.assume_role(RoleArn=account.admin_role_arn, RoleSessionName="meridian-sandbox-seed")[
+                    "Credentials"
+                ]
+                self._sessions[account.id] = boto3.session.Session(
+                    aws_access_key_id=credentials["AccessKeyId"],
+                    aws_secret_access_key=credentials["SecretAccessKey"],
+                    aws_session_token=credentials["SessionToken"],
+                )
+        return self._sessions[account.id]
+
+    def _client(self, account: Account, region: str, service: str) -> Any:
+        key = (account.id, region, service)
+        if key not in self._clients:
+            self._clients[key] = self._session(account).client(
+                service, region_name=region, endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG
+            )
+        return self._clients[key]
+
+    def _d(self, deployment: Deployment, service: str) -> Any:
+        return self._client(deployment.account, deployment.region, service)
+
+    def _created(self, what: str) -> None:
+        self.summary.created.append(what)
+
+    def _exists(self) -> None:
+        self.summary.existing += 1
+
+    def _listing(self, deployment: Deployment, kind: str, fetch) -> set[str]:
+        """Names of one kind of resource in the deployment's account and region, listed once per run."""
+        key = (deployment.account.id, deployment.region, kind)
+        if key not in self._listings:
+            self._listings[key] = set(fetch())
+        return self._listings[key]
+
+    def _arn(self, deployment: Deployment, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{deployment.region}:{deployment.account.id}:{resource}"
+
+    @staticmethod
+    def _role_arn(account: Account, service: Service) -> str:
+        return f"arn:aws:iam::{account.id}:role/{service.name}-runtime"
+
+    # --- IAM --------------------------------------------------------------------
+
+    def _ensure_account_roles(self, account: Account, services: list[Service]) -> None:
+        iam = self._client(account, "us-east-1", "iam")
+        existing = {role["RoleName"] for page in iam.get_paginator("list_roles").paginate() for role in page["Roles"]}
+        for service in services:
+            name = f"{service.name}-runtime"
+            if name in existing:
+                self._exists()
+                continue
+            trust = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": _ALL_PRINCIPALS}, "Action": "sts:AssumeRole"}
+                ],
+            }
+            iam.create_role(
+                RoleName=name,
+                AssumeRolePolicyDocument=json.dumps(trust),
+                Description=f"Runtime role of {service.name}",
+                Tags=_tag_list(service.tags),
+            )
+            self._created(f"iam role {account.name}/{name}")
+        if account.role_arn:
+            name = account.role_arn.rsplit("/", 1)[-1]
+            if name in existing:
+                self._exists()
+                return
+            portal_account = estate.accounts()[0]
+            trust = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{portal_account.id}:root"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"sts:ExternalId": account.external_id}},
+                    }
+                ],
+            }
+            platform = estate.service("compute-platform")
+            iam.create_role(
+                RoleName=name,
+                AssumeRolePolicyDocument=json.dumps(trust),
+                Description="Read-only access for the Meridian developer portal",
+                Tags=_tag_list(platform.tags),
+            )
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName="meridian-read-only",
+                PolicyDocument=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": _READ_ONLY_ACTIONS, "Resource": "*"}],
+                    }
+                ),
+            )
+            self._created(f"iam role {account.name}/{name}")
+
+    # --- networks, clusters, discovery --------------------------------------------
+
+    def _ensure_vpcs(self, service: Service, deployment: Deployment, spec: dict) -> None:
+        ec2 = self._d(deployment, "ec2")
+        tags = {**service.tags, "Name": spec["name"]}
+        found = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [spec["name"]]}])["Vpcs"]
+        if found:
+            vpc_id = found[0]["VpcId"]
+            self._exists()
+        else:
+            vpc_id = ec2.create_vpc(
+                CidrBlock=spec["cidr"], TagSpecifications=[{"ResourceType": "vpc", "Tags": _tag_list(tags)}]
+            )["Vpc"]["VpcId"]
+            self._created(f"vpc {spec['name']}")
+        subnets = {
+            s["CidrBlock"]: s["SubnetId"]
+            for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+        }
+        for index, cidr in enumerate(spec["subnets"]):
+            if cidr in subnets:
+                self._exists()
+                continue
+            name = f"{spec['name']}-private-{'abc'[index]}"
+            subnets[cidr] = ec2.create_subnet(
+                VpcId=vpc_id,
+                CidrBlock=cidr,
+                AvailabilityZone=f"{deployment.region}{'abc'[index]}",
+                TagSpecifications=[{"ResourceType": "subnet", "Tags": _tag_list({**service.tags, "Name": name})}],
+            )["Subnet"]["SubnetId"]
+            self._created(f"subnet {name}")
+        self._vpcs[(deployment.account.id, deployment.region, spec["name"])] = (
+            vpc_id,
+            spec["cidr"],
+            [subnets[cidr] for cidr in spec["subnets"]],
+        )
+
+    def _ensure_ecs_clusters(self, service: Service, deployment: Deployment, name: str) -> None:
+        ecs = self._d(deployment, "ecs")
+        if any(c["status"] == "ACTIVE" for c in ecs.describe_clusters(clusters=[name])["clusters"]):
+            self._exists()
+            return
+        ecs.create_cluster(
+            clusterName=name,
+            capacityProviders=["FARGATE", "FARGATE_SPOT"],
+            settings=[{"name": "containerInsights", "value": "enabled"}],
+            tags=_tag_list(service.tags, "key", "value"),
+        )
+        self._created(f"ecs cluster {name}")
+
+    def _ensure_cloudmap_namespaces(self, service: Service, deployment: Deployment, spec: dict) -> None:
+        sd = self._d(deployment, "servicediscovery")
+        key = (deployment.account.id, deployment.region, spec["name"])
+        found = [n["Id"] for n in sd.list_namespaces()["Namespaces"] if n["Name"] == spec["name"]]
+        if found:
+            self._namespaces[key] = found[0]
+            self._exists()
+            return
+        vpc_id = self._vpcs[(deployment.account.id, deployment.region, spec["vpc"])][0]
+        operation = sd.create_private_dns_namespace(Name=spec["name"], Vpc=vpc_id, Tags=_tag_list(service.tags))
+        detail = sd.get_operation(OperationId=operation["OperationId"])["Operation"]
+        self._namespaces[key] = detail["Targets"]["NAMESPACE"]
+        self._created(f"cloud map namespace {spec['name']}")
+
+    # --- stores and messaging -----------------------------------------------------
+
+    def _ensure_dynamodb_tables(self, service: Service, deployment: Deployment, spec: dict) -> None:
+        ddb = self._d(deployment, "dynamodb")
+        tables = self._listing(
+            deployment,
+            "dynamodb",
+            lambda: (t for p in ddb.get_paginator("list_tables").paginate() for t in p["TableNames"]),
+        )
+        if spec["name"] in tables:
+            self._exists()
+            return
+        ddb.create_table(
+            TableName=spec["name"],
+            KeySchema=[{"AttributeName": spec["key"], "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": spec["key"], "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            Tags=_tag_list(service.tags),
+        )
+        tables.add(spec["name"])
+        self._created(f"dynamodb table {spec['name']}")
+
+    def _ensure_sqs_queues(self, service: Service, deployment: Deployment, spec: dict) -> None:
+        sqs = self._d(deployment, "sqs")
+        queues = self._listing(
+            deployment, "sqs", lambda: (url.rsplit("/", 1)[-1] for url in sqs.list_queues().get("QueueUrls", []))
+        )
+        if spec["name"] in queues:
+            self._exists()
+            return
+        attributes = {"VisibilityTimeout": "60", "MessageRetentionPeriod": str(4 * 24 * 3600)}
+        if spec.get("dead_letter_queue"):
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": self._arn(deployment, "sqs", spec["dead_letter_queue"]), "maxReceiveCount": 5}
+            )
+        sqs.create_queue(QueueName=spec["name"], Attributes=attributes, tags=service.tags)
+        queues.add(spec["name"])
+        self._created(f"sqs queue {spec['name']}")
+
+    def _ensure_sns_topics(self, service: Service, deployment: Deployment, spec: dict) -> None:
+        sns = self._d(deployment, "sns")
+        topic_arn = self._arn(deployment, "sns", spec["name"])
+        topics = self._listing(
+            deployment,
+            "sns",
+            lambda: (t["TopicArn"] for p in sns.get_paginator("list_topics").paginate() for t in p["Topics"]),
+        )
+        if topic_arn in topics:
+            self._exists()
+        else:
+            sns.create_topic(Name=spec["name"], Tags=_tag_list(service.tags))
+            topics.add(topic_arn)
+            self._created(f"sns topic {spec['name']}")
+        subscribed = {s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]}
+        for queue in spec.get("subscriptions", []):
+            queue_arn = self._arn(deployment, "sqs", queue)
+            if queue_arn in subscribed:
+                self._exists()
+                continue
+            sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+            self._created(f"sns subscription {spec['name']} -> {queue}")
+
+    # --- compute ----------------------------------------------------------------------
+
+    def _ensure_lambda_functions(self, service: Service, deployment: Deployment, spec: dict) -> None:
+        aws_lambda = self._d(deployment, "lambda")
+        functions = self._listing(
+            deployment,
+            "lambda",
+            lambda: (
+                f["FunctionName"] for p in aws_lambda.get_paginator("list_functions").paginate() for f in p["Functions"]
+            ),
+        )
+        if spec["name"] in functions:
+            self._exists()
+            return
+        aws_lambda.create_function(
+            FunctionName=spec["name"],
+            Runtime=spec.get("runtime", "python3.12"),
+            Role=self._role_arn(deployment.account, service),
+            Handler="app.handler",
+            Code={"ZipFile": self._lambda_archive},
+            Description=spec.get("description", ""),
+            Timeout=spec.get("timeout", 10),
+            MemorySize=spec.get("memory", 256),
+            Environment={"Variables": {"SERVICE": service.name, "ENV": service.env}},
+            TracingConfig={"Mode": "Active"},
+            Tags=service.tags,
+        )
+        functions.add(spec["name"])
+        self._created(f"lambda function {spec['name']}")
+
+    @cached_property
+    def _lambda_archive(self) -> bytes:
+        return lambda_archive()
+
+    def _ensure_ecs_services(self, service: Service, deployment: Deployment, spec: dict) -> None:
+        ecs = self._d(deployment, "ecs")
+        name, cluster = spec["name"], spec["cluster"]
+        if any(s["status"] == "ACTIVE" for s in ecs.describe_services(cluster=cluster, services=[name])["services"]):
+            self._exists()
+            return
+        vpc_id, cidr, subnet_ids = self._vpcs[(deployment.account.id, deployment.region, spec["vpc"])]
+        security_group = self._security_group(service, deployment, vpc_id, cidr, spec)
+        role_arn = self._role_arn(deployment.account, service)
+        families = ecs.list_task_definition_families(familyPrefix=name, status="ACTIVE")["families"]
+        if name not in families:
+            ecs.register_task_definition(
+                family=name,
+                networkMode="awsvpc",
+                requiresCompatibilities=["FARGATE"],
+                cpu=str(spec["cpu"]),
+                memory=str(spec["memory"]),
+                executionRoleArn=role_arn,
+                taskRoleArn=role_arn,
+                containerDefinitions=[
+                    {
+                        "name": name,
+                        "image": spec["image"],
+                        "essential": True,
+                        "portMappings": [{"containerPort": spec["port"], "protocol": "tcp"}],
+                        "environment": [{"name": "SERVICE", "value": service.name}],
+                    }
+                ],
+                tags=_tag_list(service.tags, "key", "value"),
+            )
+            self._created(f"ecs task definition {name}")
+        registries = []
+        if spec.get("namespace"):
+            registries = [{"registryArn": self._cloudmap_service(service, deployment, spec["namespace"], name)}]
+        ecs.create_service(
+            cluster=cluster,
+            serviceName=name,
+            taskDefinition=name,
+            desiredCount=spec["desired_count"],
+            launchType="FARGATE",
+            networkConfiguration={
+                "awsvpcConfiguration": {
+                    "subnets": subnet_ids,
+                    "securityGroups": [security_group],
+                    "assignPublicIp": "DISABLED",
+                }
+            },
+            serviceRegistries=registries,
+            deploymentConfiguration={
+                "maximumPercent": 200,
+                "minimumHealthyPercent": 100,
+                "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            },
+            propagateTags="SERVICE",
+            tags=_tag_list(service.tags, "key", "value"),
+        )
+        self._created(f"ecs service {name}")
+
+    def _security_group(self, service: Service, deployment: Deployment, vpc_id: str, cidr: str, spec: dict) -> str:
+        ec2 = self._d(deployment, "ec2")
+        group_name = f"{spec['name']}-tasks"
+        found = ec2.describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": [group_name]}, {"Name": "vpc-id", "Values": [vpc_id]}]
+        )["SecurityGroups"]
+        if found:
+            self._exists()
+            return found[0]["GroupId"]
+        group_id = ec2.create_security_group(
+            GroupName=group_name,
+            Description=f"Tasks of {spec['name']}",
+            VpcId=vpc_id,
+            TagSpecifications=[
+                {"ResourceType": "security-group", "Tags": _tag_list({**service.tags, "Name": group_name})}
+            ],
+        )["GroupId"]
+        ec2.authorize_security_group_ingress(
+            GroupId=group_id,
+            IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": spec["port"], "ToPort": spec["port"], "IpRanges": [{"CidrIp": cidr}]}
+            ],
+        )
+        self._created(f"security group {group_name}")
+        return group_id
+
+    def _cloudmap_service(self, service: Service, deployment: Deployment, namespace: str, name: str) -> str:
+        sd = self._d(deployment, "servicediscovery")
+        namespace_id = self._namespaces[(deployment.account.id, deployment.region, namespace)]
+        found = [
+            s["Arn"]
+            for s in sd.list_services(Filters=[{"Name": "NAMESPACE_ID", "Values": [namespace_id]}])["Services"]
+            if s["Name"] == name
+        ]
+        if found:
+            self._exists()
+            return found[0]
+        self._created(f"cloud map service {name}.{namespace}")
+        return sd.create_service(
+            Name=name,
+            NamespaceId=namespace_id,
+            DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 60}], "RoutingPolicy": "MULTIVALUE"},
+            HealthCheckCustomConfig={"FailureThreshold": 1},
+            Tags=_tag_list(service.tags),
+        )["Service"]["Arn"]
+
+    def _ensure_state_machines(self, service: Service, deployment: Deployment, spec: dict) -> None:
+        sfn = self._d(deployment, "stepfunctions")
+        machines = self._listing(
+            deployment,
+            "stepfunctions",
+            lambda: (
+                m["name"] for p in sfn.get_paginator("list_state_machines").paginate() for m in p["stateMachines"]
+            ),
+        )
+        if spec["name"] in machines:
+            self._exists()
+            return
+        definition = _substitute(spec["definition"], {"AccountId": deployment.account.id, "Region": deployment.region})
+        sfn.create_state_machine(
+            name=spec["name"],
+            definition=json.dumps(definition),
+            roleArn=self._role_arn(deployment.account, service),
+            type="STANDARD",
+            tracingConfiguration={"enabled": True},
+            tags=_tag_list(service.tags, "key", "value"),
+        )
+        machines.add(spec["name"])
+        self._created(f"state machine {spec['name']}")
+
+    # --- routing ------------------------------------------------------------------------
+
+    def _ensure_event_buses(self, service: Service, deployment: Deployment, spec: dict) -> None:
+        events = self._d(deployment, "events")
+        bus = spec["name"]
+        if any(b["Name"] == bus for b in events.list_event_buses(NamePrefix=bus)["EventBuses"]):
+            self._exists()
+        else:
+            events.create_event_bus(Name=bus, Tags=_tag_list(service.tags))
+            self._created(f"event bus {bus}")
+        rules = {r["Name"] for r in events.list_rules(EventBusName=bus)["Rules"]}
+        for rule in spec.get("rules", []):
+            if rule["name"] in rules:
+                self._exists()
+                continue
+            events.put_rule(
+                Name=rule["name"],
+                EventBusName=bus,
+                EventPattern=json.dumps(rule["pattern"]),
+                Description=rule.get("description", ""),
+                State="ENABLED",
+                Tags=_tag_list(service.tags),
+            )
+            events.put_targets(
+                Rule=rule["name"],
+                EventBusName=bus,
+                Targets=[
+                    self._event_target(service, deployment, index, target)
+                    for index, target in enumerate(rule["targets"])
+                ],
+            )
+            self._created(f"event rule {bus}/{rule['name']}")
+
+    def _event_target(self, service: Service, deployment: Deployment, index: int, target: dict) -> dict:
+        if "state_machine" in target:
+            return {
+                "Id": f"target-{index}",
+                "Arn": self._arn(deployment, "states", f"stateMachine:{target['state_machine']}"),
+                "RoleArn": self._role_arn(deployment.account, service),
+            }
+        return {"Id": f"target-{index}", "Arn": self._arn(deployment, "sqs", target["queue"])}
+
+    def _ensure_rest_apis(self, service: Service, deployment: Deployment, spec: dict) -> None:
+        apigateway = self._d(deployment, "apigateway")
+        if any(api["name"] == spec["name"] for api in apigateway.get_rest_apis(limit=500).get("items", [])):
+            self._exists()
+            return
+        api_id = apigateway.create_rest_api(
+            name=spec["name"],
+            description=service.description,
+            endpointConfiguration={"types": ["REGIONAL"]},
+            tags=service.tags,
+        )["id"]
+        root_id = next(r["id"] for r in apigateway.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+        for route in spec["routes"]:
+            if "lambda" in route:
+                function_arn = self._arn(deployment, "lambda", f"function:{route['lambda']}")
+                invocations = f"path/2015-03-31/functions/{function_arn}/invocations"
+                integration = {
+                    "type": "AWS_PROXY",
+                    "integrationHttpMethod": "POST",
+                    "uri": f"arn:aws:apigateway:{deployment.region}:lambda:{invocations}",
+                }
+            else:
+                integration = {"type": "HTTP_PROXY", "integrationHttpMethod": "ANY", "uri": route["http"]}
+            # /<path> and everything below it (/<path>/{proxy+}) go to the same backend.
+            parent_id = root_id
+            for path_part in (route["path"], "{proxy+}"):
+                parent_id = apigateway.create_resource(restApiId=api_id, parentId=parent_id, pathPart=path_part)["id"]
+                apigateway.put_method(
+                    restApiId=api_id, resourceId=parent_id, httpMethod="ANY", authorizationType="NONE"
+                )
+                apigateway.put_integration(restApiId=api_id, resourceId=parent_id, httpMethod="ANY", **integration)
+        apigateway.create_deployment(
+            restApiId=api_id, stageName=spec["stage"], description="Seeded by the Meridian sandbox"
+        )
+        self._created(f"rest api {spec['name']}")
