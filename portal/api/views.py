@@ -12,7 +12,7 @@ _LIST_SUFFIX = "-list"
 
 
 def _list_endpoint_names(patterns) -> list[str]:
-    """Names of the collection endpoints (router "<basename>-list") in the API's URL conf."""
+    """Names of the collection endpoints (router "<basename>-list", or any name ending "-list")."""
     names = []
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
@@ -31,14 +31,14 @@ class ApiRootView(APIView):
         )
     )
     def get(self, request):
-        import portal.api.urls as api_urls
-
+        base = reverse("api-root")
         endpoints = {"me": reverse("api-me")}
-        for name in sorted(set(_list_endpoint_names(get_resolver(api_urls).url_patterns))):
-            endpoints[name.removesuffix(_LIST_SUFFIX)] = reverse(name)
+        for name in _list_endpoint_names(get_resolver("portal.api.urls").url_patterns):
+            url = reverse(name)
+            endpoints[url.removeprefix(base).strip("/")] = url  # keyed by path, like DRF's DefaultRouter
         endpoints["schema"] = reverse("api-schema")
         endpoints["docs"] = reverse("api-docs")
-        return Response({"endpoints": {key: request.build_absolute_uri(url) for key, url in endpoints.items()}})
+        return Response({"endpoints": {key: request.build_absolute_uri(url) for key, url in sorted(endpoints.items())}})
 
 
 class MeTeamSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_root_lists_the_endpoints(alice_client):
     endpoints = alice_client.get("/api/v1/").json()["endpoints"]
     assert endpoints["me"] == "http://testserver/api/v1/me"
-    assert endpoints["token"] == "http://testserver/api/v1/tokens/"
+    assert endpoints["tokens"] == "http://testserver/api/v1/tokens/"
     assert endpoints["schema"] == "http://testserver/api/v1/schema/"
     assert endpoints["docs"] == "http://testserver/api/v1/docs/"
 
