@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.db.models.signals import post_migrate
 
 
-def _register_schedules(sender, *, apps, using="default", **kwargs):
-    # `apps` is the migrated state: skip when django-celery-beat's tables are not there (a partial migrate).
+def _register_schedules(sender, *, apps=global_apps, using="default", **kwargs):
+    # `apps` is the migrated state (flush sends none): skip when django-celery-beat's tables are not there.
     try:
         apps.get_model("django_celery_beat", "PeriodicTask")
     except LookupError:

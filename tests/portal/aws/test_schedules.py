@@ -1,5 +1,7 @@
 import json
 
+import pytest
+from django.core.management import call_command
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from portal.schedules import SCHEDULES, schedules_sync
@@ -47,3 +49,12 @@ def test_a_deleted_schedule_is_created_again(db):
 
     assert result.created == ["aws: verify accounts"]
     assert PeriodicTask.objects.get(name="aws: verify accounts").interval.every == 900
+
+
+@pytest.mark.django_db(transaction=True)
+def test_post_migrate_registers_them_even_after_a_flush():
+    # A transactional test empties the tables with `flush`, which sends post_migrate without migration state.
+    PeriodicTask.objects.all().delete()
+    call_command("flush", "--no-input")
+
+    assert PeriodicTask.objects.filter(name="aws: verify accounts").exists()
