@@ -1,10 +1,21 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from portal.teams import api_views
+from portal.teams.api_views import TeamMemberViewSet, TeamViewSet
+
+router = SimpleRouter()
+router.register("teams", TeamViewSet, basename="team")
 
 urlpatterns = [
-    path("teams/", api_views.TeamList.as_view(), name="api-team-list"),
-    path("teams/<slug:slug>/", api_views.TeamDetail.as_view(), name="api-team-detail"),
-    path("teams/<slug:slug>/members/", api_views.TeamMembers.as_view(), name="api-team-members"),
-    path("teams/<slug:slug>/members/<str:username>/", api_views.TeamMember.as_view(), name="api-team-member"),
+    *router.urls,
+    path(
+        "teams/<slug:slug>/members/",
+        TeamMemberViewSet.as_view({"post": "create"}),
+        name="team-members",
+    ),
+    path(
+        "teams/<slug:slug>/members/<str:username>/",
+        TeamMemberViewSet.as_view({"patch": "partial_update", "delete": "destroy"}),
+        name="team-member",
+    ),
 ]

@@ -4,25 +4,16 @@ Everyone signed in may read teams. Member writes need the `write` scope on a tok
 manage the team (its admins, or portal admins); `portal.teams.services` checks that again.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, status
-from rest_framework.pagination import CursorPagination
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status
 from rest_framework.response import Response
 
-from portal.actors import Actor
+from portal.api.viewsets import PortalGenericViewSet, PortalReadOnlyViewSet
 from portal.models import Membership, Team, User
 from portal.permissions import MANAGE, can
 from portal.teams import selectors, services
 from portal.teams.serializers import MemberAddSerializer, MemberBriefSerializer, MemberRoleSerializer, TeamSerializer
-
-
-class TeamCursorPagination(CursorPagination):
-    ordering = "slug"  # unique, so the cursor is stable
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class LastAdminConflict(exceptions.APIException):
@@ -30,92 +21,79 @@ class LastAdminConflict(exceptions.APIException):
     default_code = "last_admin"
 
 
-def _service_call(call, **kwargs):
-    """Run a service, answering its validation refusals as API errors."""
-    try:
-        return call(**kwargs)
-    except services.LastAdminError as error:
-        raise LastAdminConflict(" ".join(error.messages)) from error
-    except DjangoValidationError as error:
-        raise exceptions.ValidationError(error.messages, code=getattr(error, "code", None) or "invalid") from error
+class TeamViewSet(PortalReadOnlyViewSet):
+    """Every team, with its member count, your role and its members (brief). Paged by slug."""
 
-
-class TeamList(generics.ListAPIView):
     serializer_class = TeamSerializer
-    pagination_class = TeamCursorPagination
+    queryset = Team.objects.order_by("slug")
+    lookup_field = "slug"
 
-    def get_queryset(self):
+    def restrict_queryset(self, queryset):
+        # Every signed-in user may see every team; the selector adds the counts, the caller's role and members.
         return selectors.team_list_with_members(user=self.request.user)
 
 
-class TeamDetail(generics.RetrieveAPIView):
-    serializer_class = TeamSerializer
-    lookup_field = "slug"
-
-    def get_queryset(self):
-        return selectors.team_list_with_members(user=self.request.user)
-
-
-def _team_to_manage(view: generics.GenericAPIView) -> Team:
-    # Checked before the body is read, so that someone who may not manage the team learns nothing more.
-    team = view.get_object()
-    actor = Actor.from_request(view.request)
-    if not can(actor.user, MANAGE, team, token=actor.token):
-        raise exceptions.PermissionDenied(f"Only admins of {team.name} may change its members.")
-    return team
-
-
-class TeamMembers(generics.GenericAPIView):
-    serializer_class = MemberAddSerializer
-    queryset = Team.objects.all()
-    lookup_field = "slug"
-
-    @extend_schema(request=MemberAddSerializer, responses={201: MemberBriefSerializer}, summary="Add a member")
-    def post(self, request, slug):
-        team = _team_to_manage(self)
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = User.objects.filter(username=serializer.validated_data["username"], is_active=True).first()
-        if user is None:
-            raise exceptions.ValidationError({"username": ["There is no active user with this username."]})
-        membership = _service_call(
-            services.membership_add,
-            actor=Actor.from_request(request),
-            team=team,
-            user=user,
-            role=serializer.validated_data["role"],
-        )
-        return Response(MemberBriefSerializer(membership).data, status=status.HTTP_201_CREATED)
-
-
+_SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The team's slug.")
 _USERNAME = OpenApiParameter("username", str, OpenApiParameter.PATH, description="The member's username.")
 
 
-class TeamMember(generics.GenericAPIView):
+@extend_schema_view(
+    create=extend_schema(
+        parameters=[_SLUG], request=MemberAddSerializer, responses={201: MemberBriefSerializer}, summary="Add a member"
+    ),
+    partial_update=extend_schema(
+        parameters=[_SLUG, _USERNAME],
+        request=MemberRoleSerializer,
+        responses=MemberBriefSerializer,
+        summary="Change a member's role",
+    ),
+    destroy=extend_schema(parameters=[_SLUG, _USERNAME], responses={204: None}, summary="Remove a member"),
+)
+class TeamMemberViewSet(mixins.CreateModelMixin, PortalGenericViewSet):
+    """A team's members, changed by the team's admins and portal admins."""
+
     serializer_class = MemberRoleSerializer
-    queryset = Team.objects.all()
-    lookup_field = "slug"
+    queryset = Membership.objects.select_related("team", "user").order_by("user__username")
+    lookup_field = "user__username"
+    lookup_url_kwarg = "username"
 
-    def _membership(self, slug: str, username: str) -> Membership:
-        team = _team_to_manage(self)
-        # Looked up within this team only: a member of another team is a 404 here.
-        return get_object_or_404(Membership.objects.select_related("team", "user"), team=team, user__username=username)
+    def restrict_queryset(self, queryset):
+        # Only this team's members: a member of another team is a 404 under this team's URL.
+        return queryset.filter(team__slug=self.kwargs["slug"])
 
-    @extend_schema(parameters=[_USERNAME], responses=MemberBriefSerializer, summary="Change a member's role")
-    def patch(self, request, slug, username):
-        membership = self._membership(slug, username)
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        membership = _service_call(
-            services.membership_change_role,
-            actor=Actor.from_request(request),
-            membership=membership,
-            role=serializer.validated_data["role"],
+    def has_object_action_permission(self, action, obj) -> bool:
+        team = obj if isinstance(obj, Team) else obj.team
+        return can(self.request.user, MANAGE, team, token=self.actor.token)
+
+    def _service_call(self, call, **kwargs):
+        try:
+            return call(actor=self.actor, **kwargs)
+        except services.LastAdminError as error:
+            raise LastAdminConflict(" ".join(error.messages)) from error
+
+    def create(self, request, slug):
+        team = get_object_or_404(Team, slug=slug)
+        # Checked before the body is read, so that someone who may not manage the team learns nothing more.
+        self.check_object_permissions(request, team)
+        incoming = MemberAddSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        user = User.objects.filter(username=incoming.validated_data["username"], is_active=True).first()
+        if user is None:
+            raise exceptions.ValidationError({"username": ["There is no active user with this username."]})
+        membership = self._service_call(
+            services.membership_add, team=team, user=user, role=incoming.validated_data["role"]
+        )
+        return Response(MemberBriefSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, slug, username):
+        membership = self.get_object()
+        incoming = MemberRoleSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        membership = self._service_call(
+            services.membership_change_role, membership=membership, role=incoming.validated_data["role"]
         )
         return Response(MemberBriefSerializer(membership).data)
 
-    @extend_schema(parameters=[_USERNAME], responses={204: None}, summary="Remove a member")
-    def delete(self, request, slug, username):
-        membership = self._membership(slug, username)
-        _service_call(services.membership_remove, actor=Actor.from_request(request), membership=membership)
+    def destroy(self, request, slug, username):
+        self._service_call(services.membership_remove, membership=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,7 +9,7 @@ class MemberBriefSerializer(serializers.Serializer):
 
 
 class TeamSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api-team-detail", lookup_field="slug")
+    url = serializers.HyperlinkedIdentityField(view_name="team-detail", lookup_field="slug")
     member_count = serializers.IntegerField(read_only=True)
     # A plain string: a second ChoiceField over Role would make drf-spectacular name the same enum twice.
     my_role = serializers.CharField(

@@ -66,7 +66,7 @@ def test_retrieve_one_team_and_404_for_an_unknown_one(api_as, people):
 
 def test_the_list_pages_with_a_cursor(api_as, people):
     client = api_as("viewer")
-    first = client.get("/api/v1/teams/?page_size=1").json()
+    first = client.get("/api/v1/teams/?limit=1").json()
     assert [t["slug"] for t in first["results"]] == ["team-orders"]
     second = client.get(first["next"]).json()
     assert [t["slug"] for t in second["results"]] == ["team-payments"]
@@ -196,7 +196,7 @@ def test_the_last_admin_is_a_409_with_the_reason(api_as, people, orders):
 def test_bad_input_is_a_400(api_as, people):
     client = api_as("team_admin")
     assert client.post(MEMBERS, {"username": "ghost"}, format="json").status_code == 400
-    assert client.post(MEMBERS, {"username": "vera"}, format="json").json()["errors"] == [
-        "vera is already a member of Orders."
-    ]
+    assert client.post(MEMBERS, {"username": "vera"}, format="json").json()["errors"] == {
+        "non_field_errors": ["vera is already a member of Orders."]
+    }
     assert client.patch(f"{MEMBERS}vera/", {"role": "owner"}, format="json").status_code == 400
