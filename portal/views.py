@@ -1,5 +1,8 @@
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 
+from portal.request_context import current_request_id
 from portal.teams.selectors import teams_of_user
 
 
@@ -7,19 +10,31 @@ def home(request):
     return render(request, "portal/home.html", {"my_teams": teams_of_user(user=request.user)})
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_error(status: int, code: str, detail: str) -> JsonResponse:
+    # The same shape as portal.api.exceptions, for errors raised before DRF sees the request.
+    return JsonResponse({"detail": detail, "code": code, "request_id": current_request_id()}, status=status)
+
+
 def error_403(request, exception=None):
+    if _is_api(request):
+        return _api_error(403, "permission_denied", "You do not have permission to perform this action.")
     return render(request, "errors/403.html", status=403)
 
 
 def error_404(request, exception=None):
+    if _is_api(request):
+        return _api_error(404, "not_found", f"No API endpoint at {request.path}.")
     return render(request, "errors/404.html", status=404)
 
 
 def error_500(request):
-    # No context processors that touch the database: this page must render when it is down.
-    from django.http import HttpResponseServerError
-    from django.template import loader
-
+    if _is_api(request):
+        return _api_error(500, "server_error", "Server error; quote the request_id when you report it.")
+    # A bare template with no context processors: this page must render even when the database is down.
     return HttpResponseServerError(
         loader.get_template("errors/500.html").render({"request_id": getattr(request, "request_id", "")})
     )
