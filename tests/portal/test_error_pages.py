@@ -1,6 +1,7 @@
 """Error pages: HTML for people, JSON under /api/ for automation."""
 
 import pytest
+
 from portal import views
 from portal.models import User
 from portal.request_context import request_id_var
