@@ -135,7 +135,7 @@ class _Seeder:
             )
         return self._clients[key]
 
-    def _d(self, deployment: Deployment, service: str) -> Any:
+    def _deployment_client(self, deployment: Deployment, service: str) -> Any:
         return self._client(deployment.account, deployment.region, service)
 
     def _created(self, what: str) -> None:
@@ -220,7 +220,7 @@ class _Seeder:
     # --- networks, clusters, discovery --------------------------------------------
 
     def _ensure_vpcs(self, service: Service, deployment: Deployment, spec: dict) -> None:
-        ec2 = self._d(deployment, "ec2")
+        ec2 = self._deployment_client(deployment, "ec2")
         tags = {**service.tags, "Name": spec["name"]}
         found = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [spec["name"]]}])["Vpcs"]
         if found:
@@ -254,7 +254,7 @@ class _Seeder:
         )
 
     def _ensure_ecs_clusters(self, service: Service, deployment: Deployment, name: str) -> None:
-        ecs = self._d(deployment, "ecs")
+        ecs = self._deployment_client(deployment, "ecs")
         if any(c["status"] == "ACTIVE" for c in ecs.describe_clusters(clusters=[name])["clusters"]):
             self._exists()
             return
@@ -267,7 +267,7 @@ class _Seeder:
         self._created(f"ecs cluster {name}")
 
     def _ensure_cloudmap_namespaces(self, service: Service, deployment: Deployment, spec: dict) -> None:
-        sd = self._d(deployment, "servicediscovery")
+        sd = self._deployment_client(deployment, "servicediscovery")
         key = (deployment.account.id, deployment.region, spec["name"])
         found = [n["Id"] for n in sd.list_namespaces()["Namespaces"] if n["Name"] == spec["name"]]
         if found:
@@ -283,7 +283,7 @@ class _Seeder:
     # --- stores and messaging -----------------------------------------------------
 
     def _ensure_dynamodb_tables(self, service: Service, deployment: Deployment, spec: dict) -> None:
-        ddb = self._d(deployment, "dynamodb")
+        ddb = self._deployment_client(deployment, "dynamodb")
         tables = self._listing(
             deployment,
             "dynamodb",
@@ -303,7 +303,7 @@ class _Seeder:
         self._created(f"dynamodb table {spec['name']}")
 
     def _ensure_sqs_queues(self, service: Service, deployment: Deployment, spec: dict) -> None:
-        sqs = self._d(deployment, "sqs")
+        sqs = self._deployment_client(deployment, "sqs")
         queues = self._listing(
             deployment, "sqs", lambda: (url.rsplit("/", 1)[-1] for url in sqs.list_queues().get("QueueUrls", []))
         )
@@ -320,7 +320,7 @@ class _Seeder:
         self._created(f"sqs queue {spec['name']}")
 
     def _ensure_sns_topics(self, service: Service, deployment: Deployment, spec: dict) -> None:
-        sns = self._d(deployment, "sns")
+        sns = self._deployment_client(deployment, "sns")
         topic_arn = self._arn(deployment, "sns", spec["name"])
         topics = self._listing(
             deployment,
@@ -345,7 +345,7 @@ class _Seeder:
     # --- compute ----------------------------------------------------------------------
 
     def _ensure_lambda_functions(self, service: Service, deployment: Deployment, spec: dict) -> None:
-        aws_lambda = self._d(deployment, "lambda")
+        aws_lambda = self._deployment_client(deployment, "lambda")
         functions = self._listing(
             deployment,
             "lambda",
@@ -377,7 +377,7 @@ class _Seeder:
         return lambda_archive()
 
     def _ensure_ecs_services(self, service: Service, deployment: Deployment, spec: dict) -> None:
-        ecs = self._d(deployment, "ecs")
+        ecs = self._deployment_client(deployment, "ecs")
         name, cluster = spec["name"], spec["cluster"]
         if any(s["status"] == "ACTIVE" for s in ecs.describe_services(cluster=cluster, services=[name])["services"]):
             self._exists()
@@ -435,7 +435,7 @@ class _Seeder:
         self._created(f"ecs service {name}")
 
     def _security_group(self, service: Service, deployment: Deployment, vpc_id: str, cidr: str, spec: dict) -> str:
-        ec2 = self._d(deployment, "ec2")
+        ec2 = self._deployment_client(deployment, "ec2")
         group_name = f"{spec['name']}-tasks"
         found = ec2.describe_security_groups(
             Filters=[{"Name": "group-name", "Values": [group_name]}, {"Name": "vpc-id", "Values": [vpc_id]}]
@@ -461,7 +461,7 @@ class _Seeder:
         return group_id
 
     def _cloudmap_service(self, service: Service, deployment: Deployment, namespace: str, name: str) -> str:
-        sd = self._d(deployment, "servicediscovery")
+        sd = self._deployment_client(deployment, "servicediscovery")
         namespace_id = self._namespaces[(deployment.account.id, deployment.region, namespace)]
         found = [
             s["Arn"]
@@ -481,7 +481,7 @@ class _Seeder:
         )["Service"]["Arn"]
 
     def _ensure_state_machines(self, service: Service, deployment: Deployment, spec: dict) -> None:
-        sfn = self._d(deployment, "stepfunctions")
+        sfn = self._deployment_client(deployment, "stepfunctions")
         machines = self._listing(
             deployment,
             "stepfunctions",
@@ -507,7 +507,7 @@ class _Seeder:
     # --- routing ------------------------------------------------------------------------
 
     def _ensure_event_buses(self, service: Service, deployment: Deployment, spec: dict) -> None:
-        events = self._d(deployment, "events")
+        events = self._deployment_client(deployment, "events")
         bus = spec["name"]
         if any(b["Name"] == bus for b in events.list_event_buses(NamePrefix=bus)["EventBuses"]):
             self._exists()
@@ -547,7 +547,7 @@ class _Seeder:
         return {"Id": f"target-{index}", "Arn": self._arn(deployment, "sqs", target["queue"])}
 
     def _ensure_rest_apis(self, service: Service, deployment: Deployment, spec: dict) -> None:
-        apigateway = self._d(deployment, "apigateway")
+        apigateway = self._deployment_client(deployment, "apigateway")
         if any(api["name"] == spec["name"] for api in apigateway.get_rest_apis(limit=500).get("items", [])):
             self._exists()
             return
