@@ -7,6 +7,7 @@ shown greyed out rather than as a link to a 404.
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
 
 
 @dataclass(frozen=True)
@@ -39,4 +40,9 @@ def navigation(request):
         items.append(
             {"label": item.label, "icon": item.icon, "url": url, "active": bool(url) and request.path.startswith(url)}
         )
-    return {"navigation": items}
+    user = request.user
+    # Lazy, so pages without the user menu (and anonymous ones) run no query; one query with the teams joined.
+    memberships = SimpleLazyObject(
+        lambda: list(user.memberships.select_related("team").order_by("team__slug")) if user.is_authenticated else []
+    )
+    return {"navigation": items, "my_memberships": memberships}

@@ -20,3 +20,7 @@ def _fast_and_isolated(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AWS_ENDPOINT_URL = ""
+    # LocMemCache instances with the same location share their data, so empty it for each test.
+    from django.core.cache import cache
+
+    cache.clear()

@@ -24,8 +24,9 @@ def test_sign_in_lands_on_the_page_asked_for_with_the_user_and_teams_shown(page,
     sign_in("maria", "correct-horse-42")
     expect(page.get_by_role("heading", name="Welcome, Maria")).to_be_visible()
     page.get_by_test_id("user-menu").click()
-    expect(page.get_by_text("Orders")).to_be_visible()
-    expect(page.get_by_text("maintainer")).to_be_visible()
+    menu = page.locator(".dropdown-menu")
+    expect(menu.get_by_text("Orders")).to_be_visible()
+    expect(menu.get_by_text("maintainer")).to_be_visible()
 
 
 def test_a_wrong_password_shows_an_error_and_stays_signed_out(page, sign_in, maria):

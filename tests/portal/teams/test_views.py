@@ -45,9 +45,9 @@ def test_the_list_page_costs_the_same_queries_for_many_teams_and_members(client,
     client.force_login(me)
 
     def page_queries():
-        # 1 session, 2 user, 3 the user's memberships and 4 their team (base layout's user menu, one membership),
-        # 5 teams with their member count and my role as subqueries.
-        with django_assert_num_queries(5):
+        # 1 session, 2 user, 3 the user's memberships joined with their teams (base layout's user menu),
+        # 4 teams with their member count and my role as subqueries.
+        with django_assert_num_queries(4):
             response = client.get(reverse("teams:list"))
         return response
 
@@ -83,8 +83,8 @@ def test_the_team_page_costs_the_same_queries_for_many_members(client, orders, d
 
     def page():
         # 1 session, 2 user, 3 team with counts, 4 its memberships with users, 5 can(): the viewer's role,
-        # 6 the user menu's memberships and 7 their team.
-        with django_assert_num_queries(7):
+        # 6 the user menu's memberships joined with their teams.
+        with django_assert_num_queries(6):
             return client.get(reverse("teams:detail", args=["team-orders"]))
 
     assert len(page().context["team"].members_brief) == 1
