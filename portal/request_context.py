@@ -73,12 +73,6 @@ def _add_request_id_header(headers=None, **kwargs):
 
 @signals.task_prerun.connect
 def _restore_request_id(task=None, **kwargs):
-    request_id = getattr(task.request, "request_id", None) or f"task-{task.request.id}"
-    task.request._meridian_rid_token = request_id_var.set(request_id)
-
-
-@signals.task_postrun.connect
-def _clear_request_id(task=None, **kwargs):
-    token = getattr(task.request, "_meridian_rid_token", None)
-    if token is not None:
-        request_id_var.reset(token)
+    # Not reset after the task: Celery's own "Task ... succeeded" line and the task's AWS call totals
+    # (logged in task_postrun) belong to it too. The next task on this worker sets its own.
+    request_id_var.set(getattr(task.request, "request_id", None) or f"task-{task.request.id}")

@@ -245,6 +245,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through LOGGING below (JSON with request ids), like the web processes.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- AWS ----------------------------------------------------------------------
 # Set by the sandbox for every portal process under `make run`; unset against real AWS.
