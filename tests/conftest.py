@@ -4,6 +4,9 @@ import os
 
 import pytest
 
+# The sandbox's fixtures, and its moto extensions installed for every test that uses mock_aws.
+pytest_plugins = ["sandbox.testing"]
+
 # Credentials for moto, so nothing in a test can reach a real AWS account.
 for _name, _value in {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from moto.server import ThreadedMotoServer
 
 from portal.aws.models import AwsAccount
 from portal.aws.tasks import aws_account_verify
@@ -32,24 +31,15 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def aws_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def worker(aws_endpoint, settings, tmp_path):
+def worker(sandbox_endpoint, settings, tmp_path):
     """A worker on a queue of its own, so it takes only this test's messages."""
-    settings.AWS_ENDPOINT_URL = aws_endpoint
+    settings.AWS_ENDPOINT_URL = sandbox_endpoint
     queue = f"test-{uuid.uuid4().hex[:8]}"
     log = tmp_path / "worker.log"
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
-        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_ENDPOINT_URL": sandbox_endpoint,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "LOG_FORMAT": "json",
     }

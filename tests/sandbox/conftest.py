@@ -1,13 +1,7 @@
 import boto3
 import pytest
 
-from sandbox import testing
 from sandbox.seed import SANDBOX_CREDENTIALS
-
-# The sandbox's shared fixtures (pytest_plugins may only be declared in the top-level conftest).
-sandbox_server = testing.sandbox_server
-sandbox_endpoint = testing.sandbox_endpoint
-sandbox_estate = testing.sandbox_estate
 
 
 @pytest.fixture
