@@ -1,8 +1,12 @@
 """Shared fixtures. Tests use the real database and services; only AWS is replaced, by moto."""
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
+
+from portal.celery import app as celery_app
 
 # The sandbox's fixtures, and its moto extensions installed for every test that uses mock_aws.
 pytest_plugins = ["sandbox.testing"]
@@ -15,6 +19,17 @@ for _name, _value in {
     "AWS_DEFAULT_REGION": "eu-west-1",
 }.items():
     os.environ[_name] = _value
+
+# Messages published by tests go to a queue folder of their own, never to the one `make run`'s worker reads.
+if celery_app.conf.broker_url.startswith("filesystem://"):
+    CELERY_TEST_DIR = Path(tempfile.mkdtemp(prefix="meridian-celery-"))
+    for _folder in ("queue", "control"):
+        (CELERY_TEST_DIR / _folder).mkdir()
+    celery_app.conf.broker_transport_options = {
+        "data_folder_in": str(CELERY_TEST_DIR / "queue"),
+        "data_folder_out": str(CELERY_TEST_DIR / "queue"),
+        "control_folder": str(CELERY_TEST_DIR / "control"),
+    }
 
 
 @pytest.fixture(autouse=True)

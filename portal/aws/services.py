@@ -87,6 +87,7 @@ def aws_accounts_sync_from_settings(*, actor: Actor) -> SyncResult:
                 after=snapshot(account, exclude=_AUDIT_EXCLUDE),
             )
             result.created.append(account.name)
+            _verify_after_commit(account)
             continue
         changed = [f for f in SPEC_FIELDS if getattr(account, f) != spec[f]]
         if not changed:
@@ -105,7 +106,16 @@ def aws_accounts_sync_from_settings(*, actor: Actor) -> SyncResult:
             after=snapshot(account, exclude=_AUDIT_EXCLUDE),
         )
         result.updated.append(account.name)
+        _verify_after_commit(account)
     return result
+
+
+def _verify_after_commit(account: AwsAccount) -> None:
+    """A new or changed account is checked at once, not at the next periodic run."""
+    from portal.aws.tasks import aws_account_verify
+
+    account_pk = account.pk
+    transaction.on_commit(lambda: aws_account_verify.delay(account_pk))
 
 
 @transaction.atomic
@@ -144,11 +154,8 @@ def aws_account_delete(*, actor: Actor, account: AwsAccount) -> None:
 @transaction.atomic
 def aws_account_verify_request(*, actor: Actor, account: AwsAccount) -> None:
     """Ask for a verification now (the "Verify now" button); the task runs after commit."""
-    from portal.aws.tasks import aws_account_verify
-
     audit_record(actor=actor, action="aws_account.verify_request", target=account)
-    account_pk = account.pk
-    transaction.on_commit(lambda: aws_account_verify.delay(account_pk))
+    _verify_after_commit(account)
 
 
 def aws_account_verify(*, account: AwsAccount) -> AwsAccount:

@@ -15,6 +15,7 @@ from django.db import connection
 
 from portal.aws.models import AwsAccount
 from portal.aws.tasks import aws_account_verify
+from portal.celery import app as celery_app
 from portal.request_context import request_id_var
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +45,7 @@ def worker(sandbox_endpoint, settings, tmp_path):
         "LOG_FORMAT": "json",
     }
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        env["CELERY_FILESYSTEM_DIR"] = str(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).parent)
+        env["CELERY_FILESYSTEM_DIR"] = str(Path(celery_app.conf.broker_transport_options["data_folder_in"]).parent)
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", queue, "--concurrency", "1",

@@ -49,6 +49,18 @@ def test_sync_creates_then_changes_nothing_and_audits_only_changes(db, settings)
     )
 
 
+def test_sync_verifies_new_and_changed_accounts_right_after_commit(db, settings, django_capture_on_commit_callbacks):
+    settings.AWS_ACCOUNTS = ["prod:123456789012:::eu-west-1"]
+    with django_capture_on_commit_callbacks() as created:
+        aws_accounts_sync_from_settings(actor=SYSTEM)
+    with django_capture_on_commit_callbacks() as unchanged:
+        aws_accounts_sync_from_settings(actor=SYSTEM)
+    settings.AWS_ACCOUNTS = ["prod:123456789012:::eu-west-1|us-east-1"]
+    with django_capture_on_commit_callbacks() as changed:
+        aws_accounts_sync_from_settings(actor=SYSTEM)
+    assert (len(created), len(unchanged), len(changed)) == (1, 0, 1)
+
+
 def test_sync_updates_changed_accounts_with_before_and_after_but_keeps_an_admins_disable(db, settings):
     settings.AWS_ACCOUNTS = ["prod:123456789012:::eu-west-1"]
     aws_accounts_sync_from_settings(actor=SYSTEM)
