@@ -5,6 +5,7 @@ accounts, then runs a Celery worker, Celery beat and gunicorn, each as a child
 process with its output prefixed. Ctrl-C (or SIGTERM) stops every child.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -70,11 +71,13 @@ class Child:
             self.out.flush()
 
     def stop(self):
+        # To the main process only: Celery and gunicorn then stop their own workers in order.
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.terminate()
 
     def kill(self):
-        if self.process.poll() is None:
+        """Whatever is left of the child and anything it started."""
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
@@ -99,6 +102,8 @@ class Command(BaseCommand):
         env = self._child_env(sandbox_port)
         self.children: list[Child] = []
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        # Ctrl-C stops everything even when started from a shell that ignores SIGINT for background jobs.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         started = time.monotonic()
         try:
             sandbox = self._start("sandbox", [*manage, "sandbox_server", "--port", str(sandbox_port)], env)
@@ -183,5 +188,6 @@ class Command(BaseCommand):
             try:
                 child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                child.kill()
+                self.stdout.write(f"{child.name} did not stop in {STOP_GRACE_SECONDS} s; killing it.")
+            child.kill()
         self.stdout.write("Stopped.")
