@@ -118,6 +118,8 @@ class Command(BaseCommand):
             self._start("beat", [*celery, "beat", "-l", "INFO", "-s", str(settings.VAR_DIR / "celerybeat")], env)
             self._start("web", [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}",
                                 "--workers", "2", "--threads", "4", "--timeout", "60"], env)  # fmt: skip
+            if not self._wait_listening(port, timeout=60):
+                raise CommandError(f"The web server did not start listening on port {port}; see its output above.")
             self.stdout.write(
                 "\n"
                 + users
@@ -171,6 +173,19 @@ class Command(BaseCommand):
                 return True
             if child.process.poll() is not None:
                 return False
+        return False
+
+    def _wait_listening(self, port: int, *, timeout: float) -> bool:
+        """The banner promises a URL that answers, so wait until the web server accepts connections."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(child.process.poll() is not None for child in self.children):
+                return False
+            with socket.socket() as sock:
+                sock.settimeout(0.5)
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    return True
+            time.sleep(0.2)
         return False
 
     def _watch(self):
