@@ -7,6 +7,8 @@ from audit.models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the admin can look, never change."""
 
+    audited_by_services = True  # see portal.admin_audit
+
     list_display = ["occurred_at", "actor_label", "action", "target_repr", "request_id", "source_ip"]
     list_filter = ["action", "actor_kind"]
     search_fields = ["actor_label", "action", "target_repr", "request_id"]

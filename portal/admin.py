@@ -42,6 +42,8 @@ class ApiTokenAddForm(forms.ModelForm):
 class ApiTokenAdmin(admin.ModelAdmin):
     """Portal admins only. Tokens are never edited or deleted: they are revoked, and the row stays for the audit log."""
 
+    audited_by_services = True  # see portal.admin_audit
+
     add_form = ApiTokenAddForm
     change_form_template = "tokens/admin/change_form.html"
     list_display = [

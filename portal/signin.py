@@ -10,8 +10,14 @@ and signing out deletes it. A login page requested with the marker but without a
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db import transaction
+from django.dispatch import receiver
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+
+from audit.services import audit_record
+from portal.actors import Actor
 
 SIGNED_IN_MARKER = "meridian_signed_in"
 _MARKER_MAX_AGE = 60 * 60 * 24 * 30
@@ -76,3 +82,19 @@ def csrf_failure(request, reason=""):
         {"on_login": request.path == login_path, "reason": reason if settings.DEBUG else ""},
         status=403,
     )
+
+
+# --- Sign-in and sign-out are audited (failed attempts are kept by django-axes) ----------------------
+
+
+@receiver(user_logged_in)
+def _audit_sign_in(sender, request, user, **kwargs):
+    with transaction.atomic():
+        audit_record(actor=Actor(user=user), action="user.sign_in", target=user)
+
+
+@receiver(user_logged_out)
+def _audit_sign_out(sender, request, user, **kwargs):
+    if user is not None:  # signing out without a session signs nobody out
+        with transaction.atomic():
+            audit_record(actor=Actor(user=user), action="user.sign_out", target=user)

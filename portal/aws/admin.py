@@ -12,6 +12,7 @@ from portal.aws.models import AwsAccount
 
 @admin.register(AwsAccount)
 class AwsAccountAdmin(admin.ModelAdmin):
+    audited_by_services = True  # see portal.admin_audit
     list_display = ["name", "account_id", "role_arn", "regions", "enabled", "status", "last_verified_at"]
     list_filter = ["enabled", "status"]
     search_fields = ["name", "account_id", "role_arn"]

@@ -28,6 +28,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    audited_by_services = True  # see portal.admin_audit
     list_display = ["slug", "name", "member_count", "portal_page"]
     search_fields = ["slug", "name"]
     fields = ["slug", "name", "description", "created_at"]
@@ -63,6 +64,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    audited_by_services = True  # see portal.admin_audit
     list_display = ["team", "user", "role", "created_at"]
     list_filter = ["role", "team"]
     search_fields = ["user__username", "team__slug"]

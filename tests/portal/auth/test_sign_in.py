@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import clear_url_caches, reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from portal.signin import SIGNED_IN_MARKER
 from tests.portal.teams.factories import UserFactory
 
@@ -184,3 +185,11 @@ def test_the_sso_start_is_reachable_without_a_session_and_sends_to_the_provider(
     assert response.status_code == 302
     assert response["Location"].startswith("https://idp.example/authorize?")
     assert "client_id=meridian" in response["Location"]
+
+
+def test_sign_in_and_sign_out_are_audited(client):
+    UserFactory(username="ada", password="correct-horse-42")
+    client.post("/accounts/login/", {"username": "ada", "password": "correct-horse-42"})
+    client.post("/accounts/logout/")
+    events = list(AuditEvent.objects.order_by("id").values_list("action", "actor_label", "source_ip"))
+    assert events == [("user.sign_in", "ada", "127.0.0.1"), ("user.sign_out", "ada", "127.0.0.1")]
