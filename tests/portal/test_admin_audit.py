@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def root(client):
+def root_client(client):
     user = User.objects.create_superuser(username="root", password="x", email="root@example.com")
     client.force_login(user)
     return client
@@ -23,9 +23,9 @@ def test_every_admin_either_audits_through_services_or_is_wrapped():
         assert isinstance(model_admin, AuditedAdminMixin) or getattr(model_admin, "audited_by_services", False), model
 
 
-def test_changing_a_user_in_the_admin_is_audited_without_the_password_hash(root):
+def test_changing_a_user_in_the_admin_is_audited_without_the_password_hash(root_client):
     bob = User.objects.create_user(username="bob", password="secret-pw")
-    response = root.post(
+    response = root_client.post(
         f"/admin/portal/user/{bob.pk}/change/",
         {"username": "bob", "is_active": "on", "is_superuser": "on", "date_joined_0": "2026-01-01",
          "date_joined_1": "00:00:00", "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00"},
@@ -38,24 +38,24 @@ def test_changing_a_user_in_the_admin_is_audited_without_the_password_hash(root)
     assert bob.password not in str(event.before) + str(event.after)
 
 
-def test_saving_without_a_change_records_nothing(root):
+def test_saving_without_a_change_records_nothing(root_client):
     task = PeriodicTask.objects.create(
         name="nightly", task="x.y", interval=IntervalSchedule.objects.create(every=10, period="minutes")
     )
     form = {"name": "nightly", "regtask": "", "task": "x.y", "enabled": "on", "interval": task.interval_id,
             "args": "[]", "kwargs": "{}", "priority": "", "queue": "", "exchange": "", "routing_key": "",
             "expire_seconds": "", "description": "", "headers": "{}"}  # fmt: skip
-    assert root.post(f"/admin/django_celery_beat/periodictask/{task.pk}/change/", form).status_code == 302
+    assert root_client.post(f"/admin/django_celery_beat/periodictask/{task.pk}/change/", form).status_code == 302
     assert not AuditEvent.objects.filter(action="django_celery_beat.periodictask.update").exists()
     form["enabled"] = ""
-    assert root.post(f"/admin/django_celery_beat/periodictask/{task.pk}/change/", form).status_code == 302
+    assert root_client.post(f"/admin/django_celery_beat/periodictask/{task.pk}/change/", form).status_code == 302
     event = AuditEvent.objects.get(action="django_celery_beat.periodictask.update")
     assert (event.before["enabled"], event.after["enabled"]) == (True, False)
 
 
-def test_bulk_delete_in_the_admin_audits_each_object(root):
+def test_bulk_delete_in_the_admin_audits_each_object(root_client):
     schedules = [IntervalSchedule.objects.create(every=n, period="minutes") for n in (5, 7)]
-    response = root.post(
+    response = root_client.post(
         "/admin/django_celery_beat/intervalschedule/",
         {"action": "delete_selected", "_selected_action": [s.pk for s in schedules], "post": "yes"},
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from portal.actors import Actor
 from portal.models import ApiToken
 from portal.tokens.services import token_revoke
-from tests.portal.tokens.factories import bearer, expire, make_token
+from tests.factories import bearer, expire, make_token
 
 pytestmark = pytest.mark.django_db
 

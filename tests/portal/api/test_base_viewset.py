@@ -7,7 +7,7 @@ import pytest
 
 from portal.api.pagination import UnorderedQuerysetError
 from portal.models import Membership, Role, Team
-from tests.portal.tokens.factories import bearer, make_token
+from tests.factories import bearer, make_token
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.portal.api.urls_base")]
 

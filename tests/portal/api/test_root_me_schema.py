@@ -7,7 +7,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
 from portal.models import Membership, Role, Team
-from tests.portal.tokens.factories import bearer, make_token
+from tests.factories import bearer, make_token
 
 pytestmark = pytest.mark.django_db
 

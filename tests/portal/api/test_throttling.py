@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 
-from tests.portal.tokens.factories import bearer, make_token
+from tests.factories import bearer, make_token
 
 pytestmark = pytest.mark.django_db
 

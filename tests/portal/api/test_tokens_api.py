@@ -7,7 +7,7 @@ import pytest
 
 from audit.models import AuditEvent
 from portal.models import ApiToken
-from tests.portal.tokens.factories import bearer, make_token
+from tests.factories import bearer, make_token
 
 pytestmark = pytest.mark.django_db
 

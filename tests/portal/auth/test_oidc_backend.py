@@ -5,7 +5,7 @@ import pytest
 from audit.models import AuditEvent
 from portal.models import Membership, Role
 from portal.oidc import MeridianOIDCBackend
-from tests.portal.teams.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from portal.models import Role
-from tests.portal.teams.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from portal.models import Membership, Role
-from tests.portal.teams.factories import MembershipFactory, TeamFactory, UserFactory, api_token
+from tests.factories import MembershipFactory, TeamFactory, UserFactory, make_token
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def api_as(people):
     def make(who: str, scopes=("read", "write")) -> APIClient:
         client = APIClient()
         if people[who] is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token(people[who], list(scopes))}")
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(people[who], scopes=scopes)[1]}")
         return client
 
     return make

@@ -5,7 +5,7 @@ from audit.models import AuditEvent
 from portal.actors import Actor
 from portal.models import ApiToken, Membership, Role, Team
 from portal.teams import services
-from tests.portal.teams.factories import MembershipFactory, UserFactory, api_token
+from tests.factories import MembershipFactory, UserFactory, make_token
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +135,7 @@ def test_a_team_without_admins_can_still_lose_viewers(portal_admin, orders, view
 
 
 def test_a_token_without_the_write_scope_may_not_manage(team_admin, orders):
-    api_token(team_admin, ["read"])
+    make_token(team_admin, scopes=["read"])
     token = ApiToken.objects.get(user=team_admin)
     with pytest.raises(PermissionDenied):
         services.membership_add(

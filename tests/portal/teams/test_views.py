@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from portal.models import Membership, Role
-from tests.portal.teams.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from portal.models import ApiToken
-from tests.portal.tokens.factories import UserFactory, make_token
+from tests.factories import UserFactory, make_token
 
 pytestmark = pytest.mark.django_db
 

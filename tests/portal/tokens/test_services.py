@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from portal.actors import Actor
 from portal.models import ApiToken
 from portal.tokens.services import token_create, token_revoke
-from tests.portal.tokens.factories import make_token
+from tests.factories import make_token
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from portal.models import ApiToken
-from tests.portal.tokens.factories import expire, make_token
+from tests.factories import expire, make_token
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.portal.tokens.factories import UserFactory
+from tests.factories import UserFactory
 
 
 @pytest.fixture
