@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "portal",
     "portal.aws",
+    "catalog",
     "audit",
     "sandbox",
 ]
