@@ -145,3 +145,99 @@ class Relation(models.Model):
 
     def __str__(self):
         return f"{self.source.ref} {self.type} {self.target_key}"
+
+
+class ScoreLevel(models.TextChoices):
+    """Scorecard levels, lowest first: an entity reaches a level when it passes every rule up to it."""
+
+    NONE = "none", "No level"
+    BRONZE = "bronze", "Bronze"
+    SILVER = "silver", "Silver"
+    GOLD = "gold", "Gold"
+
+
+class EntityScore(models.Model):
+    """The latest scorecard of one entity (only the latest: the history is kept as daily rollups).
+
+    `entity_etag` is the entity's etag when it was scored, so changed entities are found by one
+    comparison (catalog.scorecards.compute.scorecards_compute_changed).
+    """
+
+    entity = models.OneToOneField(Entity, on_delete=models.CASCADE, primary_key=True, related_name="score")
+    level = models.CharField(max_length=8, choices=ScoreLevel.choices, db_index=True)
+    passed = models.JSONField(default=list, help_text="Ids of the rules the entity passes.")
+    failed = models.JSONField(default=list, help_text="Ids of the rules the entity fails.")
+    entity_etag = models.CharField(max_length=64, blank=True)
+    computed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.entity_id}: {self.level}"
+
+
+class ScorecardRollup(models.Model):
+    """How many entities of one team, one system, or the whole catalog reached each level on one day.
+
+    One row per scope, key and day (re-computing the same day overwrites it), so a team's trend is
+    one indexed range read, and the history stays small at 100,000 entities: a row per team and
+    system a day, never a row per entity a day.
+    """
+
+    class Scope(models.TextChoices):
+        TEAM = "team", "Team"  # key: the owner's ref key, e.g. group:default/team-orders
+        SYSTEM = "system", "System"  # key: the system's ref key, e.g. system:default/commerce
+        CATALOG = "catalog", "Whole catalog"  # key: ""
+
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    key = models.CharField(max_length=200, blank=True)
+    day = models.DateField()
+    entities = models.PositiveIntegerField(default=0)
+    none = models.PositiveIntegerField(default=0)
+    bronze = models.PositiveIntegerField(default=0)
+    silver = models.PositiveIntegerField(default=0)
+    gold = models.PositiveIntegerField(default=0)
+    failures = models.JSONField(default=dict, help_text="Rule id -> how many entities fail it.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["scope", "key", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key", "day"], name="scorecard_rollup_scope_key_day_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.scope}:{self.key} {self.day}"
+
+
+class DiscoveryRun(models.Model):
+    """The state of AWS discovery for one account and region: the last attempt and the last success.
+
+    One row per account and region, updated by each run (its log is the audit trail of the
+    entities it changed); people read it to see how fresh the discovered resources are and why
+    a run failed.
+    """
+
+    class Status(models.TextChoices):
+        NEVER = "never", "Not run yet"
+        OK = "ok", "OK"
+        ERROR = "error", "Error"
+        REFUSED = "refused", "Refused by the orphan guard"
+
+    account = models.ForeignKey("aws.AwsAccount", on_delete=models.CASCADE, related_name="discovery_runs")
+    region = models.CharField(max_length=32)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEVER)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True, help_text="When AWS last answered in full.")
+    error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    found = models.PositiveIntegerField(default=0, help_text="Resources found by the last successful run.")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    orphaned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["account_id", "region"]
+        constraints = [models.UniqueConstraint(fields=["account", "region"], name="discovery_run_account_region")]
+
+    def __str__(self):
+        return f"{self.account_id}/{self.region}: {self.status}"
