@@ -2,12 +2,22 @@ from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 
+from portal.aws.selectors import aws_account_list, aws_availability_notice
 from portal.request_context import current_request_id
 from portal.teams.selectors import teams_of_user
 
 
 def home(request):
-    return render(request, "portal/home.html", {"my_teams": teams_of_user(user=request.user)})
+    accounts = list(aws_account_list())
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "my_teams": teams_of_user(user=request.user),
+            "aws_accounts": accounts,
+            "aws_notice": aws_availability_notice(accounts),
+        },
+    )
 
 
 def _is_api(request) -> bool:
