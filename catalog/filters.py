@@ -1,0 +1,235 @@
+"""The catalog's one filter language, for the HTML list and the REST API alike (docs/catalog.md).
+
+Repeating a parameter widens it (kind=component&kind=api is either kind), except `tag` and `annotation`,
+which narrow (every tag, every annotation). Different parameters combine with AND. A value that is not valid
+is an error naming the parameter, never silently ignored.
+"""
+
+import re
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.fields.json import HasKey, KeyTextTransform, KeyTransform
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
+from drf_spectacular.utils import extend_schema_field
+
+from catalog.models import Entity, EntityTag
+from catalog.refs import RefError, parse_ref
+from catalog.selectors import entity_search
+
+MAX_VALUES = 50
+
+# --- fields that take a parameter repeated -----------------------------------------------------------------
+
+
+class _RepeatedInput(forms.TextInput):
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist"):
+            return data.getlist(name)
+        value = data.get(name)
+        if value is None:
+            return []
+        return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+class RepeatedField(forms.Field):
+    """A list of non-empty strings, each checked by `check` (which raises ValidationError)."""
+
+    widget = _RepeatedInput
+
+    def __init__(self, *, check=None, **kwargs):
+        self.check = check
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        return [item.strip() for item in (str(v) for v in value) if item.strip()]
+
+    def validate(self, value):
+        super().validate(value)
+        if len(value) > MAX_VALUES:
+            raise ValidationError(f"At most {MAX_VALUES} values may be given.", code="too_many")
+        if self.check:
+            for item in value:
+                self.check(item)
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class RepeatedFilter(django_filters.Filter):
+    field_class = RepeatedField
+
+
+# --- value checks ------------------------------------------------------------------------------------------
+
+_KIND = re.compile(r"^[a-zA-Z][a-zA-Z0-9]{0,62}$")
+_NAMESPACE = re.compile(r"^[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*$")
+
+
+def _check_kind(value: str) -> None:
+    if not _KIND.match(value):
+        raise ValidationError(f"{value!r} is not a kind (a letter, then letters or digits, at most 63).")
+
+
+def _check_namespace(value: str) -> None:
+    if len(value) > 63 or not _NAMESPACE.match(value):
+        raise ValidationError(f"{value!r} is not a namespace (letters and digits separated by '-', at most 63).")
+
+
+def _check_short(value: str) -> None:
+    if len(value) > 63:
+        raise ValidationError(f"{value[:20]!r}... is longer than 63 characters.")
+
+
+def _ref_check(default_kind: str):
+    def check(value: str) -> None:
+        try:
+            _to_key(value, default_kind)
+        except RefError as error:
+            raise ValidationError(str(error)) from error
+
+    return check
+
+
+def _check_annotation(value: str) -> None:
+    key, _, _ = value.partition("=")
+    if not key.strip() or len(key) > 317:
+        raise ValidationError(f"{value!r} is not 'key' or 'key=value' with a key of 1-317 characters.")
+
+
+def _to_key(value: str, default_kind: str) -> str:
+    ref = parse_ref(value, default_kind=default_kind)
+    if "/" in ref.name or len(ref.name) > 63:
+        raise RefError(f"{value!r} is not a reference of the form [kind:][namespace/]name")
+    return ref.key
+
+
+# --- sorting -----------------------------------------------------------------------------------------------
+
+DEFAULT_SORT = "name"
+# Each ends in the primary key, so the order is total and cursor pages never repeat or skip a row.
+SORTS = {
+    "name": ("name_lower", "id"),  # Lower("name") has an index of its own (entity_name_lower_idx)
+    "kind": ("kind_key", "namespace", "name", "id"),  # the entity_kind_ns_name_idx index
+    "updated": ("updated_at", "id"),
+}
+SORT_CHOICES = [(key, key) for name in SORTS for key in (name, f"-{name}")]
+
+
+def sort_entities(queryset, sort: str):
+    descending = sort.startswith("-")
+    fields = SORTS[sort.lstrip("-")]
+    if "name_lower" in fields:
+        queryset = queryset.annotate(name_lower=Lower("name"))
+    return queryset.order_by(*(f"-{name}" if descending else name for name in fields))
+
+
+# --- the FilterSet -----------------------------------------------------------------------------------------
+
+_ANNOTATIONS = KeyTransform("annotations", KeyTransform("metadata", "document"))
+
+
+class EntityFilterSet(django_filters.FilterSet):
+    kind = RepeatedFilter(method="filter_kind", check=_check_kind, help_text="Kind, e.g. component. Repeat for OR.")
+    namespace = RepeatedFilter(method="filter_namespace", check=_check_namespace, help_text="Namespace. Repeat for OR.")
+    owner = RepeatedFilter(
+        method="filter_owner",
+        check=_ref_check("Group"),
+        help_text="Owner: team-orders or group:default/team-orders (kind defaults to Group). Repeat for OR.",
+    )
+    type = RepeatedFilter(method="filter_type", check=_check_short, help_text="spec.type, e.g. service. Repeat for OR.")
+    lifecycle = RepeatedFilter(
+        method="filter_lifecycle", check=_check_short, help_text="spec.lifecycle, e.g. production. Repeat for OR."
+    )
+    system = RepeatedFilter(
+        method="filter_system",
+        check=_ref_check("System"),
+        help_text="System: orders or system:default/orders (kind defaults to System). Repeat for OR.",
+    )
+    tag = RepeatedFilter(method="filter_tag", check=_check_short, help_text="A tag. Repeat to require every tag.")
+    annotation = RepeatedFilter(
+        method="filter_annotation",
+        check=_check_annotation,
+        help_text="An annotation: 'key' (present) or 'key=value' (equal). Repeat to require every one.",
+    )
+    orphaned = django_filters.TypedChoiceFilter(
+        method="filter_orphaned",
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        empty_value=None,
+        help_text="true: only entities gone from their location; false: only the others.",
+    )
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=200,
+        help_text="Free text: every word must start a word of the name, title, description or tags.",
+    )
+    sort = django_filters.ChoiceFilter(
+        method="filter_sort",
+        choices=SORT_CHOICES,
+        empty_label=None,
+        help_text=f"name, kind or updated; '-' first for descending. Default {DEFAULT_SORT}.",
+    )
+
+    class Meta:
+        model = Entity
+        fields = []
+
+    def filter_queryset(self, queryset):
+        # Always ordered, so that every caller (page, API, cursor) gets the same stable order.
+        queryset = super().filter_queryset(queryset)
+        return sort_entities(queryset, self.form.cleaned_data.get("sort") or DEFAULT_SORT)
+
+    def filter_kind(self, queryset, name, values):
+        return queryset.filter(kind_key__in=[value.lower() for value in values])
+
+    def filter_namespace(self, queryset, name, values):
+        condition = Q()
+        for value in values:
+            condition |= Q(namespace__iexact=value)
+        return queryset.filter(condition)
+
+    def filter_owner(self, queryset, name, values):
+        return queryset.filter(owner_key__in=[_to_key(value, "Group") for value in values])
+
+    def filter_system(self, queryset, name, values):
+        return queryset.filter(system_key__in=[_to_key(value, "System") for value in values])
+
+    def filter_type(self, queryset, name, values):
+        return queryset.filter(spec_type__in=values)
+
+    def filter_lifecycle(self, queryset, name, values):
+        return queryset.filter(lifecycle__in=values)
+
+    def filter_tag(self, queryset, name, values):
+        for tag in dict.fromkeys(value.lower() for value in values):
+            queryset = queryset.filter(Exists(EntityTag.objects.filter(entity=OuterRef("pk"), tag=tag)))
+        return queryset
+
+    def filter_annotation(self, queryset, name, values):
+        # Expressions rather than document__metadata__annotations__<key>: keys such as
+        # "backstage.io/techdocs-ref" must stay one key, whatever characters they hold.
+        for value in values:
+            key, has_value, expected = value.partition("=")
+            if has_value:
+                queryset = queryset.filter(Exact(KeyTextTransform(key.strip(), _ANNOTATIONS), expected))
+            else:
+                queryset = queryset.filter(HasKey(_ANNOTATIONS, key.strip()))
+        return queryset
+
+    def filter_orphaned(self, queryset, name, value):
+        return queryset.filter(orphaned=value)
+
+    def filter_q(self, queryset, name, value):
+        return entity_search(queryset, value)
+
+    def filter_sort(self, queryset, name, value):
+        return queryset  # applied in filter_queryset, after every filter
+
+
+FILTER_NAMES = tuple(EntityFilterSet.base_filters)
