@@ -265,6 +265,15 @@ AWS_ACCOUNTS = env.list("AWS_ACCOUNTS", default=[])
 # --- Sandbox ------------------------------------------------------------------
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=5055)
 
+# --- Catalog ------------------------------------------------------------------
+# Imports of Backstage descriptors (files, uploads, URLs): see catalog/importing/.
+CATALOG_IMPORT_MAX_BYTES = env.int("CATALOG_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Hosts that URL imports may fetch from ("github.example.com", "*.example.com"); empty: none.
+CATALOG_IMPORT_ALLOWED_HOSTS = env.list("CATALOG_IMPORT_ALLOWED_HOSTS", default=[])
+# Private, loopback, link-local and reserved addresses are refused unless this is on.
+CATALOG_IMPORT_ALLOW_PRIVATE = env.bool("CATALOG_IMPORT_ALLOW_PRIVATE", default=False)
+CATALOG_IMPORT_TIMEOUT = env.float("CATALOG_IMPORT_TIMEOUT", default=10.0)
+
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # json | text
