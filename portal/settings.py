@@ -273,6 +273,8 @@ CATALOG_IMPORT_ALLOWED_HOSTS = env.list("CATALOG_IMPORT_ALLOWED_HOSTS", default=
 # Private, loopback, link-local and reserved addresses are refused unless this is on.
 CATALOG_IMPORT_ALLOW_PRIVATE = env.bool("CATALOG_IMPORT_ALLOW_PRIVATE", default=False)
 CATALOG_IMPORT_TIMEOUT = env.float("CATALOG_IMPORT_TIMEOUT", default=10.0)
+# An import that would orphan more than this share of a location's entities is refused (unless forced).
+CATALOG_ORPHAN_GUARD = env.float("CATALOG_ORPHAN_GUARD", default=0.5)
 
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
