@@ -275,6 +275,8 @@ CATALOG_IMPORT_ALLOW_PRIVATE = env.bool("CATALOG_IMPORT_ALLOW_PRIVATE", default=
 CATALOG_IMPORT_TIMEOUT = env.float("CATALOG_IMPORT_TIMEOUT", default=10.0)
 # An import that would orphan more than this share of a location's entities is refused (unless forced).
 CATALOG_ORPHAN_GUARD = env.float("CATALOG_ORPHAN_GUARD", default=0.5)
+# AWS discovery links a discovered Resource to the Component named by this tag (catalog/discovery.py).
+CATALOG_DISCOVERY_SERVICE_TAG = env.str("CATALOG_DISCOVERY_SERVICE_TAG", default="service")
 
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
