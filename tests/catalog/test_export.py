@@ -1,0 +1,107 @@
+"""Exporting entities as YAML, and importing an export giving the same entities back."""
+
+import types
+
+import pytest
+import yaml
+
+from catalog.exporting import entities_for_export, export_yaml, exported_document, iter_export_yaml
+from catalog.models import Entity, Relation
+from catalog.services import ORPHAN_ANNOTATION, Incoming, entities_apply, location_for
+from portal.actors import Actor
+
+pytestmark = pytest.mark.django_db
+
+ACTOR = Actor.for_system("test")
+
+DOCUMENTS = [
+    {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "API",
+        "metadata": {"name": "orders-api", "title": "Orders API", "tags": ["rest"], "links": [
+            {"url": "https://docs.example.com/orders", "title": "Docs"}]},
+        "spec": {"type": "openapi", "lifecycle": "production", "owner": "team-orders",
+                 "definition": "openapi: 3.0.0\ninfo:\n  title: Orders\n  version: '1.0'\npaths: {}\n"},
+    },
+    {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {"name": "orders", "namespace": "shop", "description": "Takes orders — fast",
+                     "labels": {"example.com/tier": "1"}, "annotations": {"example.com/since": "2020-01-02"}},
+        "spec": {"type": "service", "lifecycle": "production", "owner": "default/team-orders",
+                 "providesApis": ["default/orders-api"], "dependsOn": ["resource:orders-db"], "replicas": 3,
+                 "flags": {"beta": True, "ratio": 0.5, "none": None}},
+    },
+    {"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": {"name": "team-orders"},
+     "spec": {"type": "team", "children": []}},
+    {"apiVersion": "example.com/v1", "kind": "Runbook", "metadata": {"name": "restart-orders"},
+     "spec": {"steps": ["drain", "restart"]}},
+]  # fmt: skip
+
+
+def apply(location, documents, **kwargs):
+    items = [Incoming(document=d, source=str(location), index=i) for i, d in enumerate(documents)]
+    return entities_apply(actor=ACTOR, location=location, incoming=items, **kwargs)
+
+
+def snapshot() -> dict:
+    """What an entity is, apart from the ids the catalog gives it."""
+    entities = {
+        e.ref_key: (e.document, e.etag, e.title, e.owner_key, e.owner_team_id, e.search_text)
+        for e in Entity.objects.all()
+    }
+    relations = set(Relation.objects.values_list("source__ref_key", "type", "target_key", "target__ref_key"))
+    return {"entities": entities, "relations": relations}
+
+
+def test_export_then_import_gives_the_same_entities():
+    original = location_for(type="file", target="/srv/catalog/all.yaml")
+    apply(original, DOCUMENTS)
+    before = snapshot()
+    text = export_yaml(entities_for_export())
+
+    Entity.objects.all().delete()
+    result = apply(location_for(type="upload", target="export.yaml"), list(yaml.safe_load_all(text)))
+
+    assert result.problems == [] and len(result.created) == len(DOCUMENTS)
+    assert snapshot() == before
+
+
+def test_export_is_the_documents_as_written():
+    apply(location_for(type="file", target="a.yaml"), DOCUMENTS)
+    documents = list(yaml.safe_load_all(export_yaml(entities_for_export())))
+    by_name = {d["metadata"]["name"]: d for d in documents}
+    assert by_name == {d["metadata"]["name"]: d for d in DOCUMENTS}
+    assert all("uid" not in d["metadata"] and "etag" not in d["metadata"] for d in documents)
+    # Multi-line text stays readable, as a literal block.
+    text = export_yaml(Entity.objects.filter(name="orders-api"))
+    assert "definition: |\n    openapi: 3.0.0\n    info:\n" in text
+    # The envelope in Backstage's order, whatever order the database keeps JSON keys in.
+    assert text.startswith("---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: orders-api\n")
+
+
+def test_orphan_annotation_is_left_out_of_the_export():
+    location = location_for(type="file", target="a.yaml")
+    apply(location, DOCUMENTS)
+    apply(location, DOCUMENTS[:3])  # the Runbook is gone: orphaned
+    runbook = Entity.objects.get(name="restart-orders")
+    assert runbook.orphaned and runbook.annotations == {ORPHAN_ANNOTATION: "true"}
+    assert exported_document(runbook) == DOCUMENTS[3]
+    assert runbook.document["metadata"]["annotations"] == {ORPHAN_ANNOTATION: "true"}  # stored one untouched
+
+
+def test_a_location_export_holds_only_that_location():
+    apply(location_for(type="file", target="a.yaml"), DOCUMENTS[:2])
+    other = location_for(type="file", target="b.yaml")
+    apply(other, DOCUMENTS[2:])
+    names = [d["metadata"]["name"] for d in yaml.safe_load_all(export_yaml(entities_for_export(location=other)))]
+    assert names == ["team-orders", "restart-orders"]
+
+
+def test_whole_catalog_export_streams_one_document_at_a_time(django_assert_max_num_queries):
+    apply(location_for(type="file", target="a.yaml"), DOCUMENTS)
+    with django_assert_max_num_queries(1):  # one server-side cursor (SQLite: one query) for the whole catalog
+        chunks = iter_export_yaml(entities_for_export())
+        assert isinstance(chunks, types.GeneratorType)
+        chunks = list(chunks)
+    assert len(chunks) == len(DOCUMENTS) and all(chunk.startswith("---\n") for chunk in chunks)
