@@ -1,0 +1,326 @@
+"""Reading YAML descriptors safely: size limits, alias expansion limits, YAML 1.2 scalars, JSON-safe values.
+
+Backstage parses descriptors as YAML 1.2 (the `yaml` npm package), so `yes`, `on` and
+`2024-01-01` stay strings and duplicate keys are an error; PyYAML's defaults are YAML 1.1,
+hence the loader below. Documents are stored as JSON, so anything JSON cannot hold is refused
+rather than silently changed.
+
+Aliases are counted before anything is constructed: a "billion laughs" file is a few hundred
+bytes whose expansion is astronomically large, and it is refused after a single pass over its
+parse events, without building a single object.
+"""
+
+import datetime
+import math
+import os
+import re
+import stat
+
+import yaml
+from django.conf import settings
+from yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    ScalarEvent,
+)
+
+from catalog.validation import Problem
+
+# Nodes a document may expand to once aliases are followed. Real descriptors have a few hundred;
+# a 40 kB GraphQL schema in a block scalar is one node.
+MAX_DOCUMENT_NODES = 100_000
+MAX_DEPTH = 100
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class ReadRefused(Exception):
+    """Reading a source stopped; `problem` says where and why."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def max_bytes() -> int:
+    return settings.CATALOG_IMPORT_MAX_BYTES
+
+
+def _problem(source: str, index: int | None, rule: str, message: str, field: str = "") -> Problem:
+    return Problem(source=source, index=index, field=field, rule=rule, message=message)
+
+
+def too_large(source: str, size: int | None = None) -> Problem:
+    limit = max_bytes()
+    size_text = f" ({size:,} bytes)" if size is not None else ""
+    return _problem(
+        source,
+        None,
+        "source.too-large",
+        f"larger than the import limit of {limit:,} bytes{size_text} (CATALOG_IMPORT_MAX_BYTES)",
+    )
+
+
+def read_file(path: str, *, source: str) -> bytes:
+    """The bytes of a regular file, refused before reading when it is over the size limit."""
+    limit = max_bytes()
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ReadRefused(_problem(source, None, "source.not-a-file", "not a regular file"))
+            if info.st_size > limit:
+                raise ReadRefused(too_large(source, info.st_size))
+            # A file may grow between fstat and read; never hold more than the limit.
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise ReadRefused(_problem(source, None, "source.not-found", "does not exist")) from None
+    except IsADirectoryError:
+        raise ReadRefused(_problem(source, None, "source.not-a-file", "a folder, not a file")) from None
+    except PermissionError:
+        raise ReadRefused(_problem(source, None, "source.unreadable", "cannot be read (permission denied)")) from None
+    if len(data) > limit:
+        raise ReadRefused(too_large(source))
+    return data
+
+
+def decode(data: bytes, *, source: str) -> str:
+    if len(data) > max_bytes():
+        raise ReadRefused(too_large(source, len(data)))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ReadRefused(_problem(source, None, "source.encoding", f"not UTF-8 text (byte {error.start})")) from None
+
+
+# --- the loader: YAML 1.2 core schema scalars, duplicate keys refused -------------------------
+
+
+class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):
+    yaml_implicit_resolvers = {}
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                if key_node.tag == MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"found duplicate key {key_node.value!r}",
+                        key_node.start_mark,
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _int(loader, node):
+    text = loader.construct_scalar(node).replace("_", "")
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    if digits.startswith("0o"):
+        return sign * int(digits[2:], 8)
+    if digits.startswith("0x"):
+        return sign * int(digits[2:], 16)
+    return sign * int(digits, 10)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
+# The YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution), as Backstage reads it.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Loader.add_implicit_resolver(MERGE_TAG, re.compile(r"^(?:<<)$"), ["<"])
+
+
+# --- structure check: expansion, recursion and depth, on parse events only ---------------------
+
+
+def _check_structure(text: str, *, source: str) -> None:
+    """Refuse documents whose aliases expand too far, refer to themselves, or nest too deeply."""
+    index = -1
+    expanded = 0
+    anchors: dict[str, int] = {}
+    open_collections: list[tuple[str | None, int]] = []
+    open_anchors: set[str] = set()
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, DocumentStartEvent):
+            index += 1
+            expanded = 0
+            anchors.clear()
+            continue
+        if isinstance(event, ScalarEvent):
+            expanded += 1
+            if event.anchor:
+                anchors[event.anchor] = 1
+        elif isinstance(event, CollectionStartEvent):
+            open_collections.append((event.anchor, expanded))
+            expanded += 1
+            if event.anchor:
+                open_anchors.add(event.anchor)
+            if len(open_collections) > MAX_DEPTH:
+                raise ReadRefused(
+                    _problem(
+                        source,
+                        index,
+                        "yaml.depth",
+                        f"nested more than {MAX_DEPTH} levels deep (line {event.start_mark.line + 1})",
+                    )
+                )
+        elif isinstance(event, CollectionEndEvent):
+            anchor, start = open_collections.pop()
+            if anchor:
+                anchors[anchor] = expanded - start
+                open_anchors.discard(anchor)
+        elif isinstance(event, AliasEvent):
+            if event.anchor in open_anchors:
+                raise ReadRefused(
+                    _problem(
+                        source,
+                        index,
+                        "yaml.recursive-alias",
+                        f"line {event.start_mark.line + 1}: alias *{event.anchor} refers to the node that contains it",
+                    )
+                )
+            expanded += anchors.get(event.anchor, 1)
+        else:
+            continue
+        if expanded > MAX_DOCUMENT_NODES:
+            raise ReadRefused(
+                _problem(
+                    source,
+                    index,
+                    "yaml.expansion",
+                    f"expands to more than {MAX_DOCUMENT_NODES:,} nodes once its "
+                    f"aliases are followed (a YAML bomb?); refused near line {event.start_mark.line + 1}",
+                )
+            )
+
+
+# --- JSON-safe values ----------------------------------------------------------------------------
+
+
+def _key(value) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise TypeError(f"a mapping key of type {type(value).__name__}")
+
+
+def _json_safe(value, path: str):
+    if isinstance(value, dict):
+        try:
+            return {_key(k): _json_safe(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        except TypeError as error:
+            raise ValueError(f"{path or 'the document'} has {error}, which JSON cannot hold") from None
+    if isinstance(value, list):
+        return [_json_safe(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{path or 'the document'} is {value}, which JSON cannot hold")
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, datetime.date):  # an explicit !!timestamp
+        return value.isoformat()
+    raise ValueError(f"{path or 'the document'} is a {type(value).__name__}, which JSON cannot hold")
+
+
+def _syntax_problem(error: yaml.YAMLError, text: str, *, source: str) -> Problem:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if mark is not None:
+        line, column = mark.line + 1, mark.column + 1
+        # The document index is the number of document separators before the error.
+        index = _document_index_at(text, mark.line)
+        what = getattr(error, "problem", None) or str(error)
+        context = getattr(error, "context", None)
+        detail = f"{context}: {what}" if context and mark is error.problem_mark else what
+        rule = "yaml.duplicate-key" if "duplicate key" in str(what) else "yaml.syntax"
+        return _problem(source, index, rule, f"line {line}, column {column}: {detail}")
+    position = getattr(error, "position", None)
+    if position is not None:
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        return _problem(
+            source,
+            _document_index_at(text, line - 1),
+            "yaml.syntax",
+            f"line {line}, column {column}: {getattr(error, 'reason', error)}",
+        )
+    return _problem(source, None, "yaml.syntax", str(error))
+
+
+_DOCUMENT_START = re.compile(r"^---(?:\s|$)", re.MULTILINE)
+
+
+def _document_index_at(text: str, line: int) -> int:
+    before = text.split("\n", line)[:line]
+    starts = sum(1 for row in before if _DOCUMENT_START.match(row))
+    # A leading "---" opens the first document rather than separating two.
+    first_content = next((row for row in before if row.strip() and not row.lstrip().startswith("#")), "")
+    if first_content and _DOCUMENT_START.match(first_content):
+        starts -= 1
+    return max(starts, 0)
+
+
+def parse_documents(text: str, *, source: str) -> list[tuple[int, object]]:
+    """Every document of a multi-document YAML text as (index, value); empty documents are skipped.
+
+    Raises ReadRefused with the first problem: the whole source is refused, as Backstage refuses a
+    file it cannot parse.
+    """
+    try:
+        _check_structure(text, source=source)
+        values = list(yaml.load_all(text, Loader=_Loader))
+    except ReadRefused:
+        raise
+    except yaml.YAMLError as error:
+        raise ReadRefused(_syntax_problem(error, text, source=source)) from None
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ReadRefused(_problem(source, None, "yaml.value", str(error))) from None
+    documents = []
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        try:
+            documents.append((index, _json_safe(value, "")))
+        except ValueError as error:
+            raise ReadRefused(_problem(source, index, "yaml.value", str(error))) from None
+    return documents
+
+
+def parse_single(text: str, *, source: str) -> object:
+    """One YAML document (for `$yaml`), with the same limits as a descriptor."""
+    try:
+        _check_structure(text, source=source)
+        value = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except ReadRefused:
+        raise
+    except yaml.YAMLError as error:
+        raise ReadRefused(_syntax_problem(error, text, source=source)) from None
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ReadRefused(_problem(source, None, "yaml.value", str(error))) from None
+    try:
+        return _json_safe(value, "")
+    except ValueError as error:
+        raise ReadRefused(_problem(source, None, "yaml.value", str(error))) from None

@@ -1,0 +1,98 @@
+"""`$text`, `$json` and `$yaml` placeholders, as Backstage's PlaceholderProcessor resolves them.
+
+A mapping with exactly one key, `$text`, `$json` or `$yaml`, whose value is a string,
+is replaced by the named file's text or parsed content, read relative to the
+descriptor and never from outside the import root. Any other `$key` (JSON
+Schema's `$ref`, for one) is left alone, as Backstage leaves it. The content
+that replaces a placeholder is not searched for further placeholders.
+
+A descriptor together with what it pulls in must fit within the import size
+limit, so a small file cannot expand into gigabytes by naming a large one many
+times.
+"""
+
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+
+from catalog.importing.locations import OutsideRoot, Ref, Root, resolve
+from catalog.importing.reading import ReadRefused, decode, parse_single
+from catalog.importing.urls import UrlRefused
+from catalog.validation import Problem
+
+RESOLVERS = ("text", "json", "yaml")
+
+
+class SubstitutionRefused(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class Substituter:
+    """Resolves the placeholders of the documents of one source."""
+
+    def __init__(self, *, root: Root, base: Ref, read: Callable[[Ref], bytes], already_read: int = 0):
+        self.root = root
+        self.base = base
+        self.read = read
+        self.budget = settings.CATALOG_IMPORT_MAX_BYTES - already_read
+        self.used: set[Ref] = set()
+
+    def apply(self, document, *, index: int):
+        return self._walk(document, index=index, path="")
+
+    def _walk(self, value, *, index: int, path: str):
+        if isinstance(value, dict):
+            if len(value) == 1:
+                ((key, argument),) = value.items()
+                if key.startswith("$") and key[1:] in RESOLVERS and isinstance(argument, str):
+                    return self._resolve(key[1:], argument, index=index, path=path)
+            return {k: self._walk(v, index=index, path=f"{path}.{k}" if path else k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._walk(v, index=index, path=f"{path}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    def _refuse(self, index: int, path: str, rule: str, message: str):
+        raise SubstitutionRefused(Problem(source=self.base.source, index=index, field=path, rule=rule, message=message))
+
+    def _resolve(self, resolver: str, argument: str, *, index: int, path: str):
+        where = f"{path or 'the document'}: ${resolver}"
+        try:
+            ref = resolve(self.root, self.base, argument)
+        except OutsideRoot as error:
+            self._refuse(index, path, "substitution.outside-root", f"{where} {error}")
+        try:
+            data = self.read(ref)
+        except ReadRefused as error:
+            rule = error.problem.rule.replace("source.", "substitution.")
+            self._refuse(index, path, rule, f"{where} {argument}: {error.problem.message}")
+        except UrlRefused as error:
+            self._refuse(index, path, error.rule, f"{where} {argument}: {error.message}")
+        self.budget -= len(data)
+        if self.budget < 0:
+            self._refuse(
+                index,
+                path,
+                "substitution.too-large",
+                f"{where} {argument}: the descriptor and the files it substitutes exceed the import limit of "
+                f"{settings.CATALOG_IMPORT_MAX_BYTES:,} bytes (CATALOG_IMPORT_MAX_BYTES)",
+            )
+        self.used.add(ref)
+        try:
+            text = decode(data, source=ref.source)
+            if resolver == "text":
+                return text
+            if resolver == "json":
+                try:
+                    return json.loads(text, parse_constant=_no_constant)
+                except ValueError as error:
+                    self._refuse(index, path, "substitution.invalid", f"{where} {argument} is not valid JSON: {error}")
+            return parse_single(text, source=ref.source)
+        except ReadRefused as error:
+            self._refuse(index, path, "substitution.invalid", f"{where} {argument}: {error.problem.message}")
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")

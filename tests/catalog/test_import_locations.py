@@ -1,0 +1,246 @@
+"""Location entities followed as Backstage follows them, substitutions, and the import root nothing may leave."""
+
+import os
+
+import pytest
+
+from catalog.importing import import_paths, import_upload
+from catalog.models import Entity, Location
+from portal.actors import Actor
+
+pytestmark = pytest.mark.django_db
+
+ACTOR = Actor.for_system("test")
+
+COMPONENT = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: {name}
+spec:
+  type: service
+  lifecycle: production
+  owner: team-a
+"""
+
+
+def location(name: str, *targets: str, extra: str = "") -> str:
+    lines = "".join(f"    - {target}\n" for target in targets)
+    return (
+        f"apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: {name}\nspec:\n{extra}"
+        f"  targets:\n{lines}"
+    )
+
+
+def write(folder, files: dict[str, str]):
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
+
+
+def names() -> list[str]:
+    return sorted(Entity.objects.values_list("name", flat=True))
+
+
+# --- following targets -------------------------------------------------------------------------
+
+
+def test_targets_relative_to_the_file_and_globs_are_followed_one_location_per_file(tmp_path):
+    write(
+        tmp_path,
+        {
+            "all.yaml": location("all", "./teams/org.yaml", "./components/*.yaml"),
+            "teams/org.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\n"
+            "spec:\n  type: team\n  children: []\n",
+            "components/a.yaml": COMPONENT.format(name="a"),
+            "components/b.yaml": COMPONENT.format(name="b"),
+            "unrelated.yaml": COMPONENT.format(name="not-named-by-all"),
+        },
+    )
+    report = import_paths(actor=ACTOR, paths=[tmp_path / "all.yaml"])
+    assert report.ok, report.as_text()
+    assert names() == ["a", "all", "b", "team-a"]
+    root = tmp_path.resolve()
+    assert sorted(Location.objects.values_list("type", "target")) == [
+        ("file", str(root / path)) for path in ("all.yaml", "components/a.yaml", "components/b.yaml", "teams/org.yaml")
+    ]
+    assert Entity.objects.get(name="a").location.target == str(root / "components/a.yaml")
+
+
+def test_a_loop_of_locations_reads_each_file_once(tmp_path):
+    write(
+        tmp_path,
+        {
+            "a.yaml": location("a", "./b.yaml") + "---\n" + COMPONENT.format(name="in-a"),
+            "b.yaml": location("b", "./a.yaml", "./b.yaml"),
+        },
+    )
+    report = import_paths(actor=ACTOR, paths=[tmp_path / "a.yaml"])
+    assert report.ok
+    assert [loc.target.rsplit("/", 1)[1] for loc in report.locations] == ["a.yaml", "b.yaml"]
+    assert names() == ["a", "b", "in-a"]
+
+
+def test_a_missing_target_is_reported_and_the_location_entity_kept_as_backstage_keeps_it(tmp_path):
+    write(tmp_path, {"all.yaml": location("all", "./gone.yaml")})
+    report = import_paths(actor=ACTOR, paths=[tmp_path / "all.yaml"])
+    [problem] = report.problems
+    assert (problem.index, problem.field, problem.rule) == (0, "spec.targets[0]", "location.target-missing")
+    assert names() == ["all"]
+
+
+def test_an_optional_missing_target_is_not_a_problem(tmp_path):
+    write(tmp_path, {"all.yaml": location("all", "./gone.yaml", extra="  presence: optional\n")})
+    assert import_paths(actor=ACTOR, paths=[tmp_path / "all.yaml"]).ok
+
+
+def test_a_target_of_a_type_that_cannot_be_read_is_reported(tmp_path):
+    write(tmp_path, {"all.yaml": location("all", "https://github.com/x/y/blob/main/a.yaml", extra="  type: github\n")})
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    assert [p.rule for p in report.problems] == ["location.type-unsupported"]
+    assert names() == ["all"]
+
+
+# --- the import root ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["../outside.yaml", "../*.yaml", "./../root/../outside.yaml", "/etc/hostname", "https://example.com/x.yaml"],
+)
+def test_a_location_target_outside_the_root_refuses_its_file(tmp_path, target):
+    root = tmp_path / "root"
+    write(tmp_path, {"outside.yaml": COMPONENT.format(name="secret"), "root/all.yaml": location("all", target)})
+    report = import_paths(actor=ACTOR, paths=[root])
+    [problem] = report.problems
+    assert (problem.field, problem.rule) == ("spec.targets[0]", "location.outside-root")
+    assert str(root.resolve()) in problem.message
+    assert Entity.objects.count() == 0
+
+
+def test_a_symbolic_link_out_of_the_root_is_refused(tmp_path):
+    root = tmp_path / "root"
+    write(tmp_path, {"outside.yaml": COMPONENT.format(name="secret"), "root/all.yaml": location("all", "./link.yaml")})
+    os.symlink(tmp_path / "outside.yaml", root / "link.yaml")
+    report = import_paths(actor=ACTOR, paths=[root / "all.yaml"])
+    assert {p.rule for p in report.problems} == {"location.outside-root"}
+    assert Entity.objects.count() == 0
+
+
+def test_an_upload_has_nothing_next_to_it_to_follow(tmp_path):
+    report = import_upload(actor=ACTOR, name="all.yaml", content=location("all", "./a.yaml").encode())
+    [problem] = report.problems
+    assert (problem.source, problem.rule) == ("upload:all.yaml", "location.outside-root")
+    assert Entity.objects.count() == 0
+
+
+def test_an_upload_of_plain_entities_is_one_upload_location():
+    content = (COMPONENT.format(name="a") + "---\n" + COMPONENT.format(name="b")).encode()
+    report = import_upload(actor=ACTOR, name="team.yaml", content=content)
+    assert report.ok
+    assert [(loc.type, loc.target, loc.created) for loc in report.locations] == [
+        ("upload", "team.yaml", ["component:default/a", "component:default/b"])
+    ]
+
+
+# --- substitutions -----------------------------------------------------------------------------
+
+API = """\
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata:
+  name: {name}
+spec:
+  type: openapi
+  lifecycle: production
+  owner: team-a
+  definition:
+    {placeholder}
+"""
+
+
+# Backstage wants an API's definition as text, so parsed content goes into a kind with a free spec.
+WIDGET = """\
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: {name}
+spec:
+  definition:
+    {placeholder}
+"""
+
+
+def test_text_json_and_yaml_substitutions_are_read_relative_to_the_file(tmp_path):
+    write(
+        tmp_path,
+        {
+            "apis/text.yaml": API.format(name="text", placeholder="$text: ./defs/openapi.yaml"),
+            "apis/json.yaml": WIDGET.format(name="json", placeholder="$json: ./defs/schema.json"),
+            "apis/yaml.yaml": WIDGET.format(name="yaml", placeholder="$yaml: ./defs/openapi.yaml"),
+            "apis/defs/openapi.yaml": "openapi: 3.0.0\ninfo:\n  title: T\n",
+            "apis/defs/schema.json": '{"type": "object", "$ref": "#/x"}',
+        },
+    )
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    assert report.ok, report.as_text()
+    definitions = {e.name: e.spec["definition"] for e in Entity.objects.all()}
+    assert definitions == {
+        "text": "openapi: 3.0.0\ninfo:\n  title: T\n",
+        "json": {"type": "object", "$ref": "#/x"},
+        "yaml": {"openapi": "3.0.0", "info": {"title": "T"}},
+    }
+    assert report.created == 3
+    # The definition files were walked as part of the folder, but they are data, not descriptors.
+    assert sorted(loc.target.rsplit("/", 1)[1] for loc in report.locations) == ["json.yaml", "text.yaml", "yaml.yaml"]
+
+
+def test_other_dollar_keys_are_left_alone(tmp_path):
+    write(tmp_path, {"a.yaml": WIDGET.format(name="a", placeholder="$ref: ./not-a-placeholder.yaml")})
+    assert import_paths(actor=ACTOR, paths=[tmp_path]).ok
+    assert Entity.objects.get().spec["definition"] == {"$ref": "./not-a-placeholder.yaml"}
+
+
+@pytest.mark.parametrize("argument", ["../secret.txt", "/etc/hostname", "https://example.com/openapi.yaml"])
+def test_a_substitution_outside_the_root_is_refused(tmp_path, argument):
+    root = tmp_path / "root"
+    write(tmp_path, {"secret.txt": "s3cr3t", "root/api.yaml": API.format(name="a", placeholder=f"$text: {argument}")})
+    report = import_paths(actor=ACTOR, paths=[root])
+    [problem] = report.problems
+    assert (problem.index, problem.field, problem.rule) == (0, "spec.definition", "substitution.outside-root")
+    assert argument in problem.message
+    assert Entity.objects.count() == 0
+
+
+def test_a_missing_substitution_file_and_bad_json_are_refused(tmp_path):
+    write(
+        tmp_path,
+        {
+            "missing.yaml": API.format(name="a", placeholder="$text: ./nope.txt"),
+            "bad.yaml": API.format(name="b", placeholder="$json: ./bad.json"),
+            "bad.json": "{not json",
+        },
+    )
+    report = import_paths(actor=ACTOR, paths=[tmp_path / "missing.yaml", tmp_path / "bad.yaml"])
+    assert sorted(p.rule for p in report.problems) == ["substitution.invalid", "substitution.not-found"]
+    assert Entity.objects.count() == 0
+
+
+def test_substitutions_count_towards_the_size_limit(tmp_path, settings):
+    settings.CATALOG_IMPORT_MAX_BYTES = 2000
+    placeholders = "\n".join(f"  d{i}:\n    $text: ./big.txt" for i in range(3))
+    write(tmp_path, {"a.yaml": COMPONENT.format(name="a") + placeholders + "\n", "big.txt": "x" * 800})
+    report = import_paths(actor=ACTOR, paths=[tmp_path / "a.yaml"])
+    [problem] = report.problems
+    # The descriptor and two copies fit in 2,000 bytes; the third does not.
+    assert (problem.field, problem.rule) == ("spec.d2", "substitution.too-large")
+    assert Entity.objects.count() == 0
+
+
+def test_a_substitution_in_an_upload_is_refused():
+    content = API.format(name="a", placeholder="$text: ./openapi.yaml").encode()
+    report = import_upload(actor=ACTOR, name="api.yaml", content=content)
+    assert [p.rule for p in report.problems] == ["substitution.outside-root"]
+    assert Entity.objects.count() == 0

@@ -1,0 +1,229 @@
+"""Reading descriptors: YAML as Backstage reads it, and every kind of bad input refused whole, with where and why."""
+
+import time
+import tracemalloc
+
+import pytest
+
+from catalog.importing import import_paths, import_upload
+from catalog.importing.reading import ReadRefused, parse_documents
+from catalog.models import Entity
+from portal.actors import Actor
+
+pytestmark = pytest.mark.django_db
+
+ACTOR = Actor.for_system("test")
+
+COMPONENT = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: {name}
+spec:
+  type: service
+  lifecycle: production
+  owner: team-a
+"""
+
+
+def write(folder, files: dict[str, str]):
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
+
+
+def refused(text: str) -> "ReadRefused":
+    with pytest.raises(ReadRefused) as caught:
+        parse_documents(text, source="x.yaml")
+    return caught.value.problem
+
+
+# --- the YAML reader ---------------------------------------------------------------------------
+
+
+def test_scalars_are_read_as_yaml_1_2_like_backstage_does():
+    [(index, value)] = parse_documents(
+        "a: yes\nb: on\nc: 2024-01-01\nd: 0o17\ne: 012\nf: 1.5\ng: ~\nh: true\ni: 0x1F\n", source="x.yaml"
+    )
+    assert index == 0
+    # YAML 1.1 (PyYAML's default) would turn a, b into booleans, c into a date and e into octal 10.
+    assert value == {
+        "a": "yes",
+        "b": "on",
+        "c": "2024-01-01",
+        "d": 15,
+        "e": 12,
+        "f": 1.5,
+        "g": None,
+        "h": True,
+        "i": 31,
+    }
+
+
+def test_documents_keep_their_index_and_empty_ones_are_skipped():
+    documents = parse_documents("---\na: 1\n---\n---\nb: 2\n", source="x.yaml")
+    assert documents == [(0, {"a": 1}), (2, {"b": 2})]
+
+
+def test_malformed_yaml_names_the_file_line_and_column():
+    problem = refused("a: 1\n---\nb: [1, 2\nc: 3\n")
+    assert problem.rule == "yaml.syntax"
+    assert problem.source == "x.yaml"
+    assert problem.index == 1
+    assert problem.message.startswith("line 4, column 2: ")
+
+
+def test_duplicate_keys_are_refused_as_backstage_refuses_them():
+    problem = refused("metadata:\n  name: a\n  name: b\n")
+    assert problem.rule == "yaml.duplicate-key"
+    assert "'name'" in problem.message and "line 3" in problem.message
+
+
+def test_a_billion_laughs_is_refused_quickly_without_expanding_it():
+    bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for name, previous in zip("bcdefghi", "abcdefgh", strict=True):
+        bomb += f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]\n"
+    started = time.monotonic()
+    problem = refused(bomb)
+    assert time.monotonic() - started < 1
+    assert problem.rule == "yaml.expansion"
+    assert "YAML bomb" in problem.message
+
+
+def test_an_alias_inside_its_own_anchor_is_refused():
+    assert refused("a: &a [1, *a]\n").rule == "yaml.recursive-alias"
+
+
+def test_deep_nesting_is_refused():
+    assert refused("[" * 500 + "]" * 500).rule == "yaml.depth"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: .inf\n", "a: !!binary aGVsbG8=\n"],
+    ids=["infinity", "binary"],
+)
+def test_values_json_cannot_hold_are_refused(text):
+    problem = refused(text)
+    assert problem.rule == "yaml.value"
+    assert "JSON" in problem.message
+
+
+# --- whole imports: a bad source is refused whole, and nothing of it is written ----------------
+
+
+def test_malformed_yaml_file_is_refused_whole_and_keeps_what_was_imported(tmp_path):
+    write(tmp_path, {"catalog.yaml": COMPONENT.format(name="a") + "---\n" + COMPONENT.format(name="b")})
+    assert import_paths(actor=ACTOR, paths=[tmp_path]).ok
+
+    (tmp_path / "catalog.yaml").write_text(COMPONENT.format(name="a") + "---\nmetadata: [unclosed\n")
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+
+    [problem] = report.problems
+    assert problem.source == str((tmp_path / "catalog.yaml").resolve())
+    assert problem.rule == "yaml.syntax"
+    assert "line" in problem.message and "column" in problem.message
+    assert report.refused[0].target == problem.source
+    # Neither rewritten nor orphaned: the file is refused, not read as empty.
+    assert sorted(Entity.objects.filter(orphaned=False).values_list("name", flat=True)) == ["a", "b"]
+
+
+def test_a_yaml_bomb_file_is_refused_and_nothing_is_written(tmp_path):
+    bomb = COMPONENT.format(name="bomb") + "  x: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    for level in range(1, 8):
+        bomb += f"  x{level}: &a{level} [" + ", ".join([f"*a{level - 1 if level > 1 else ''}"] * 10) + "]\n"
+    write(tmp_path, {"bomb.yaml": bomb})
+    report = import_paths(actor=ACTOR, paths=[tmp_path / "bomb.yaml"])
+    assert [p.rule for p in report.problems] == ["yaml.expansion"]
+    assert Entity.objects.count() == 0
+
+
+def test_a_50_mb_file_is_refused_without_reading_it(tmp_path, settings):
+    big = tmp_path / "big.yaml"
+    with open(big, "wb") as handle:
+        handle.write(COMPONENT.format(name="big").encode())
+        handle.truncate(50 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        report = import_paths(actor=ACTOR, paths=[tmp_path])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    [problem] = report.problems
+    assert problem.rule == "source.too-large"
+    assert "10,485,760 bytes" in problem.message and "52,428,800 bytes" in problem.message
+    assert peak < 5 * 1024 * 1024  # the file was never read into memory
+    assert Entity.objects.count() == 0
+
+
+def test_an_upload_over_the_limit_is_refused(settings):
+    settings.CATALOG_IMPORT_MAX_BYTES = 100
+    report = import_upload(actor=ACTOR, name="big.yaml", content=COMPONENT.format(name="x").encode() * 2)
+    assert [(p.source, p.rule) for p in report.problems] == [("upload:big.yaml", "source.too-large")]
+    assert Entity.objects.count() == 0
+
+
+def test_a_document_that_is_not_a_mapping_refuses_its_file(tmp_path):
+    write(tmp_path, {"mixed.yaml": COMPONENT.format(name="ok") + "---\n- just\n- a list\n"})
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    [problem] = report.problems
+    assert (problem.index, problem.rule) == (1, "document.not-mapping")
+    assert "not a list" in problem.message
+    assert Entity.objects.count() == 0
+
+
+def test_text_that_is_not_utf8_is_refused(tmp_path):
+    (tmp_path / "latin1.yaml").write_bytes(COMPONENT.format(name="caf\xe9").encode("latin-1"))
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    assert [p.rule for p in report.problems] == ["source.encoding"]
+    assert Entity.objects.count() == 0
+
+
+# --- validation, as entities_apply reports it through the import -------------------------------
+
+
+def test_an_unknown_kind_is_kept(tmp_path):
+    write(
+        tmp_path,
+        {"widget.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: gizmo\nspec:\n  size: 3\n"},
+    )
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    assert report.ok
+    entity = Entity.objects.get()
+    assert (entity.kind, entity.name, entity.spec) == ("Widget", "gizmo", {"size": 3})
+
+
+def test_missing_required_fields_are_refused_naming_each_field(tmp_path):
+    write(
+        tmp_path,
+        {
+            "c.yaml": COMPONENT.format(name="c").replace("  lifecycle: production\n  owner: team-a\n", ""),
+        },
+    )
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    problems = report.locations[0].problems
+    assert {(p.field, p.rule) for p in problems} == {("spec.lifecycle", "required"), ("spec.owner", "required")}
+    assert all(p.index == 0 and p.source.endswith("c.yaml") for p in problems)
+    assert not report.ok
+    assert Entity.objects.count() == 0
+
+
+def test_a_name_with_a_space_is_refused_naming_metadata_name(tmp_path):
+    write(tmp_path, {"c.yaml": COMPONENT.format(name="my service")})
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    [problem] = report.locations[0].problems
+    assert (problem.field, problem.rule) == ("metadata.name", "name.format")
+    assert '"my service"' in problem.message
+    assert Entity.objects.count() == 0
+
+
+def test_duplicate_entities_in_one_batch_keep_the_first(tmp_path):
+    first = COMPONENT.format(name="twice").replace("spec:", "  description: first\nspec:")
+    second = COMPONENT.format(name="Twice").replace("spec:", "  description: second\nspec:")
+    write(tmp_path, {"c.yaml": first + "---\n" + second})
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    [problem] = report.locations[0].problems
+    assert (problem.index, problem.rule) == (1, "duplicate")
+    assert Entity.objects.get().description == "first"
