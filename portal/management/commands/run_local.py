@@ -112,6 +112,8 @@ class Command(BaseCommand):
                 raise CommandError("The AWS sandbox did not become ready; see its output above.")
             self._run("setup", [*manage, "aws_accounts_sync"], env)
             users = self._run("setup", [*manage, "demo_users"], env, echo=False)
+            estate_catalog = Path(settings.BASE_DIR) / "sandbox" / "estate" / "catalog"
+            self._run("setup", [*manage, "catalog_import", str(estate_catalog), "-v", "0"], env)
             celery = [sys.executable, "-m", "celery", "-A", "portal"]
             self._start("worker", [*celery, "worker", "-l", "INFO", "--concurrency", "2", "--without-gossip",
                                    "--without-mingle"], env)  # fmt: skip
