@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.fields.json import HasKey, KeyTextTransform, KeyTransform
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.drainage import set_override
 
 from catalog.models import Entity, EntityTag
 from catalog.refs import RefError, parse_ref
@@ -60,9 +60,29 @@ class RepeatedField(forms.Field):
                 self.check(item)
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
-class RepeatedFilter(django_filters.Filter):
+class _DescribedFilter:
+    """Tells drf-spectacular the parameter's JSON type while keeping its help text as the description."""
+
+    schema: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        set_override(self, "field", {**self.schema, "description": self.extra.get("help_text", "")})
+
+
+class RepeatedFilter(_DescribedFilter, django_filters.Filter):
     field_class = RepeatedField
+    schema = {"type": "array", "items": {"type": "string"}}
+
+
+class TrueFalseFilter(_DescribedFilter, django_filters.TypedChoiceFilter):
+    """true or false, strictly: anything else is an error rather than "no filter"."""
+
+    schema = {"type": "boolean"}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.update(choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true")
+        super().__init__(*args, empty_value=None, **kwargs)
 
 
 # --- value checks ------------------------------------------------------------------------------------------
@@ -157,11 +177,8 @@ class EntityFilterSet(django_filters.FilterSet):
         check=_check_annotation,
         help_text="An annotation: 'key' (present) or 'key=value' (equal). Repeat to require every one.",
     )
-    orphaned = django_filters.TypedChoiceFilter(
+    orphaned = TrueFalseFilter(
         method="filter_orphaned",
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda value: value == "true",
-        empty_value=None,
         help_text="true: only entities gone from their location; false: only the others.",
     )
     q = django_filters.CharFilter(

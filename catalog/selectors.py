@@ -81,12 +81,7 @@ def entity_facets(
             )
         else:
             column = _FACET_COLUMNS[facet]
-            rows = (
-                base.exclude(**{column: ""})
-                .values_list(column)
-                .annotate(n=Count("pk"))
-                .order_by("-n", column)
-            )
+            rows = base.exclude(**{column: ""}).values_list(column).annotate(n=Count("pk")).order_by("-n", column)
         results[facet] = [(value, count) for value, count in rows[:limit]]
     return results
 

@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("portal.tokens.api_urls")),
     path("", include("portal.teams.api_urls")),
     path("", include("portal.aws.api_urls")),
+    path("", include("catalog.api_urls")),
 ]

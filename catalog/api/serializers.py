@@ -1,0 +1,156 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import Entity
+
+
+class EntityBriefSerializer(serializers.Serializer):
+    """The other end of a relation or a graph node: enough to show and link it."""
+
+    id = serializers.IntegerField()
+    ref = serializers.CharField(source="ref_key")
+    kind = serializers.CharField()
+    namespace = serializers.CharField()
+    name = serializers.CharField()
+    title = serializers.CharField()
+
+
+class RelationSerializer(serializers.Serializer):
+    """`this entity --type--> target_ref`, whichever entity's spec made it (see `direction`)."""
+
+    type = serializers.CharField(help_text="As seen from this entity, e.g. ownedBy, or ownerOf on the team.")
+    direction = serializers.ChoiceField(
+        choices=["outgoing", "incoming"],
+        help_text="outgoing: from this entity's spec; incoming: from the other entity's spec.",
+    )
+    target_ref = serializers.CharField(help_text="The other end, as a ref key (kind:namespace/name, lower case).")
+    resolved = serializers.BooleanField(help_text="False while no entity has this ref (kept, and shown as missing).")
+    target = EntityBriefSerializer(allow_null=True)
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class DocumentField(serializers.JSONField):
+    """The entity document (apiVersion, kind, metadata, spec) as written."""
+
+
+class EntitySerializer(serializers.ModelSerializer):
+    """An entity: its identity, the fields lists and filters use, and the document as written.
+
+    `?fields=ref,owner,tags` returns only those top-level fields.
+    """
+
+    url = serializers.HyperlinkedIdentityField(view_name="entity-detail")
+    ref = serializers.CharField(read_only=True, help_text="kind:namespace/name in lower case, the identity.")
+    type = serializers.CharField(source="spec_type", read_only=True, help_text="spec.type")
+    owner = serializers.CharField(source="owner_key", read_only=True, help_text="spec.owner as a ref key.")
+    owner_team = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="The portal team that owns it (its maintainers may edit it)."
+    )
+    system = serializers.CharField(source="system_key", read_only=True, help_text="spec.system as a ref key.")
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+    location = serializers.StringRelatedField(read_only=True, help_text="Where it came from, e.g. file:catalog.yaml.")
+    document = DocumentField(read_only=True)
+
+    class Meta:
+        model = Entity
+        fields = [
+            "id",
+            "url",
+            "uid",
+            "ref",
+            "kind",
+            "namespace",
+            "name",
+            "title",
+            "description",
+            "type",
+            "lifecycle",
+            "owner",
+            "owner_team",
+            "system",
+            "tags",
+            "orphaned",
+            "etag",
+            "location",
+            "created_at",
+            "updated_at",
+            "document",
+        ]
+        read_only_fields = fields
+
+    def __init__(self, *args, fields=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if fields:
+            for name in set(self.fields) - set(fields):
+                self.fields.pop(name)
+
+
+class EntityDetailSerializer(EntitySerializer):
+    relations = RelationSerializer(
+        source="relation_views",
+        many=True,
+        read_only=True,
+        help_text="Both directions, at most 200; every one at /relations/.",
+    )
+    relations_truncated = serializers.BooleanField(read_only=True)
+
+    class Meta(EntitySerializer.Meta):
+        fields = [*EntitySerializer.Meta.fields, "relations", "relations_truncated"]
+        read_only_fields = fields
+
+
+class EntityDocumentSerializer(serializers.Serializer):
+    """An entity document as Backstage writes it (catalog-info.yaml, as JSON). Validated by catalog.validation."""
+
+    apiVersion = serializers.CharField(help_text="e.g. backstage.io/v1alpha1")
+    kind = serializers.CharField(help_text="e.g. Component")
+    metadata = serializers.DictField(help_text="name, namespace, title, description, labels, annotations, tags, links")
+    spec = serializers.DictField(required=False, help_text="Kind-specific: type, lifecycle, owner, system...")
+
+
+class ProblemSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    index = serializers.IntegerField(allow_null=True)
+    field = serializers.CharField()
+    rule = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ValidateResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    problems = ProblemSerializer(many=True)
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class FacetsSerializer(serializers.Serializer):
+    facets = serializers.DictField(
+        child=FacetValueSerializer(many=True),
+        help_text="Per facet (kind, type, owner, lifecycle, system, tag): values by count, at most 100.",
+    )
+
+
+class GraphNodeSerializer(serializers.Serializer):
+    ref = serializers.CharField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    title = serializers.CharField()
+    id = serializers.IntegerField(allow_null=True, help_text="null for a reference to no entity (yet).")
+    depth = serializers.IntegerField()
+    resolved = serializers.BooleanField()
+    expanded = serializers.BooleanField(help_text="False when its own neighbours were not fetched (depth or size).")
+
+
+class GraphEdgeSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    type = serializers.CharField()
+    target = serializers.CharField()
+
+
+class GraphSerializer(serializers.Serializer):
+    nodes = GraphNodeSerializer(many=True)
+    edges = GraphEdgeSerializer(many=True)

@@ -1,0 +1,440 @@
+"""/api/v1/entities/: the catalog over REST (docs/catalog.md, "REST API").
+
+Reads are for everyone signed in (a token needs `read`). Writes need `write` on a token and, on the entity,
+portal.permissions' CHANGE/CREATE/DELETE: maintainers of the owning team (entity.owning_team_id) and portal
+admins. A create is checked on the team its spec.owner names before anything is written, and every create
+or update again on the result, so nobody moves an entity to a team they do not maintain.
+
+Changes need `If-Match` with the ETag from a read (or `*` to overwrite knowingly): without it 428, stale 412.
+"""
+
+from dataclasses import asdict
+from types import SimpleNamespace
+
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from catalog import selectors, services
+from catalog.api.pagination import KeysetCursorPagination
+from catalog.api.serializers import (
+    EntityDetailSerializer,
+    EntityDocumentSerializer,
+    EntitySerializer,
+    FacetsSerializer,
+    GraphSerializer,
+    RelationSerializer,
+    ValidateResultSerializer,
+)
+from catalog.filters import FILTER_NAMES, EntityFilterSet
+from catalog.models import Entity
+from catalog.refs import RefError, parse_ref
+from catalog.validation import validate_document
+from portal import permissions
+from portal.api.viewsets import PortalGenericViewSet
+from portal.models import Team
+
+RELATIONS_EMBEDDED = 200
+MAX_VALIDATE_DOCUMENTS = 1000
+_PAGING_PARAMS = ("cursor", "limit", "format")
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = (
+        "This change needs an If-Match header with the entity's ETag (from a GET), or If-Match: * to overwrite "
+        "whatever is there."
+    )
+    default_code = "if_match_required"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+
+
+class ProblemsError(exceptions.APIException):
+    """400 or 409 with the catalog's problems list, each naming the field and rule."""
+
+    def __init__(self, problems, *, status_code: int, code: str):
+        self.status_code = status_code
+        summary = "; ".join(problem.message for problem in problems[:3]) or "The document was refused."
+        # Set directly rather than through APIException, which would turn every value (index too) into a string.
+        self.detail = {
+            "detail": ErrorDetail(summary, code=code),
+            "problems": [asdict(problem) for problem in problems],
+        }
+
+
+def _reject_unknown_params(request, allowed) -> None:
+    unknown = sorted(set(request.query_params) - set(allowed))
+    if unknown:
+        raise exceptions.ValidationError(
+            {name: [f"Unknown parameter; this endpoint takes {', '.join(sorted(allowed))}."] for name in unknown}
+        )
+
+
+def _filtered(request, queryset=None):
+    try:
+        return selectors.entity_list(params=request.query_params, queryset=queryset)
+    except selectors.InvalidFilters as error:
+        raise exceptions.ValidationError(error.errors) from error
+
+
+_FIELDS = OpenApiParameter(
+    "fields",
+    str,
+    description="Comma-separated top-level fields to return, e.g. ref,owner,tags. Default: all.",
+)
+_IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag from a read, e.g. "3f2a…", or * to change whatever version is there.',
+)
+_REF = OpenApiParameter(
+    "ref",
+    str,
+    OpenApiParameter.PATH,
+    description="kind:namespace/name, kind:name (namespace default), or kind/ns/name.",
+)
+_PROBLEMS = OpenApiResponse(description="The document breaks a rule: detail, and problems naming field and rule.")
+
+
+class EntityFilterBackend(DjangoFilterBackend):
+    """Puts EntityFilterSet's parameters in the schema; the list applies them itself, through catalog.selectors,
+    so that an invalid value is a 400 naming its parameter and detail routes are never filtered."""
+
+    def filter_queryset(self, request, queryset, view):
+        return queryset
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[_FIELDS], summary="List entities (filtered, sorted, cursor pages)"),
+    retrieve=extend_schema(parameters=[_FIELDS], summary="An entity, with its relations; ETag header"),
+)
+class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGenericViewSet):
+    """The service catalog's entities, in Backstage's envelope."""
+
+    queryset = Entity.objects.order_by("id")
+    lookup_value_regex = r"\d+"  # so that /entities/by-ref/... is never taken for an id
+    serializer_class = EntitySerializer
+    pagination_class = KeysetCursorPagination
+    filter_backends = [EntityFilterBackend]
+    filterset_class = EntityFilterSet
+    parser_classes = [JSONParser]
+
+    @property
+    def required_scope(self):
+        # Validating writes nothing, so a read-only token may do it.
+        return "read" if getattr(self, "action", None) == "validate" else None
+
+    def get_queryset(self):
+        queryset = selectors.entity_base_queryset().order_by("id")
+        if self.request is not None and self.request.method in ("PUT", "PATCH", "DELETE"):
+            # Held until the change commits, so two writers cannot both pass the If-Match check.
+            queryset = queryset.select_for_update(of=("self",))
+        return queryset
+
+    def get_serializer_class(self):
+        return EntityDetailSerializer if self.action in ("retrieve", "by_ref", "by_ref_path") else EntitySerializer
+
+    def get_serializer(self, *args, **kwargs):
+        if self.action in ("list", "retrieve", "by_ref", "by_ref_path"):
+            kwargs.setdefault("fields", self._fields())
+        return super().get_serializer(*args, **kwargs)
+
+    def _fields(self):
+        raw = self.request.query_params.get("fields")
+        if raw is None:
+            return None
+        wanted = [name.strip() for name in raw.split(",") if name.strip()]
+        available = list(self.get_serializer_class().Meta.fields)
+        unknown = [name for name in wanted if name not in available]
+        if unknown or not wanted:
+            raise exceptions.ValidationError(
+                {
+                    "fields": [
+                        f"Unknown field(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(available)}."
+                    ]
+                }
+            )
+        return wanted
+
+    # --- reads ------------------------------------------------------------------------------------------
+
+    def list(self, request, *args, **kwargs):
+        _reject_unknown_params(request, (*FILTER_NAMES, *_PAGING_PARAMS, "fields"))
+        self._fields()  # an unknown field is a 400 before any query
+        page = self.paginate_queryset(_filtered(request))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._entity_response(self.get_object(), request)
+
+    @extend_schema(
+        parameters=[_FIELDS, OpenApiParameter("ref", str, required=True, description="kind:namespace/name")],
+        responses=EntityDetailSerializer,
+        summary="An entity by its reference, as a query parameter: /by-ref/?ref=component:default/orders-api",
+    )
+    @action(detail=False, url_path="by-ref")
+    def by_ref(self, request):
+        _reject_unknown_params(request, ("ref", "fields", "format"))
+        return self._by_ref(request, request.query_params.get("ref"))
+
+    @extend_schema(
+        parameters=[_FIELDS, _REF],
+        responses=EntityDetailSerializer,
+        summary="An entity by its reference in the path: /by-ref/component:default/orders-api",
+        operation_id="entities_by_ref_path_retrieve",
+    )
+    def by_ref_path(self, request, ref):
+        _reject_unknown_params(request, ("fields", "format"))
+        return self._by_ref(request, ref)
+
+    def _by_ref(self, request, ref):
+        if not ref:
+            raise exceptions.ValidationError({"ref": ["Give a reference: /by-ref/kind:namespace/name or ?ref=…"]})
+        try:
+            entity = selectors.entity_by_ref(ref)
+        except RefError as error:
+            raise exceptions.ValidationError({"ref": [str(error)]}) from error
+        except Entity.DoesNotExist:
+            raise Http404(f"No entity {ref}.") from None
+        self.check_object_permissions(request, entity)
+        return self._entity_response(entity, request)
+
+    def _entity_response(self, entity, request, *, status_code=status.HTTP_200_OK):
+        etag = f'"{entity.etag}"'
+        if status_code == status.HTTP_200_OK and etag in _etags(request.headers.get("If-None-Match")):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        relations = selectors.entity_relations(entity, limit=RELATIONS_EMBEDDED + 1)
+        entity.relation_views = relations[:RELATIONS_EMBEDDED]
+        entity.relations_truncated = len(relations) > RELATIONS_EMBEDDED
+        if self.action not in ("retrieve", "by_ref", "by_ref_path"):
+            serializer = EntityDetailSerializer(entity, context=self.get_serializer_context())
+        else:
+            serializer = self.get_serializer(entity)
+        return Response(serializer.data, status=status_code, headers={"ETag": etag})
+
+    @extend_schema(
+        filters=True,
+        parameters=[
+            OpenApiParameter(
+                "facet",
+                str,
+                many=True,
+                enum=[*selectors.FACETS],
+                description="Facets to count (repeat); default all.",
+            )
+        ],
+        responses=FacetsSerializer,
+        summary="Counts per kind, type, owner, lifecycle, system and tag for the same filters as the list",
+    )
+    @action(detail=False)
+    def facets(self, request):
+        _reject_unknown_params(request, (*FILTER_NAMES, "facet", "format"))
+        wanted = request.query_params.getlist("facet") or [*selectors.FACETS]
+        unknown = [name for name in wanted if name not in selectors.FACETS]
+        if unknown:
+            raise exceptions.ValidationError(
+                {"facet": [f"Unknown facet(s) {', '.join(unknown)}; choose from {', '.join(selectors.FACETS)}."]}
+            )
+        counts = selectors.entity_facets(
+            _filtered(request), params=request.query_params, facets=tuple(dict.fromkeys(wanted))
+        )
+        return Response(
+            {
+                "facets": {
+                    name: [{"value": value, "count": count} for value, count in values]
+                    for name, values in counts.items()
+                }
+            }
+        )
+
+    @extend_schema(responses=RelationSerializer(many=True), summary="Every relation of an entity, both directions")
+    @action(detail=True)
+    def relations(self, request, pk=None):
+        _reject_unknown_params(request, _PAGING_PARAMS)
+        entity = self.get_object()
+        page = self.paginate_queryset(selectors.entity_relations_queryset(entity))
+        views = [selectors.relation_view(entity, relation) for relation in page]
+        return self.get_paginated_response(RelationSerializer(views, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("depth", int, description=f"1 to {selectors.MAX_GRAPH_DEPTH}; default 2."),
+        ],
+        responses=GraphSerializer,
+        summary="The entity's neighbourhood: nodes and edges, breadth first, depth-limited",
+    )
+    @action(detail=True)
+    def graph(self, request, pk=None):
+        _reject_unknown_params(request, ("depth", "format"))
+        raw = request.query_params.get("depth", "2")
+        if not raw.isdigit() or not 1 <= int(raw) <= selectors.MAX_GRAPH_DEPTH:
+            raise exceptions.ValidationError({"depth": [f"Must be 1 to {selectors.MAX_GRAPH_DEPTH}."]})
+        nodes, edges = selectors.dependency_graph(self.get_object(), int(raw))
+        return Response(GraphSerializer({"nodes": nodes, "edges": edges}).data)
+
+    # --- writes -----------------------------------------------------------------------------------------
+
+    def _document(self, data) -> dict:
+        if not isinstance(data, dict) or not data:
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["Send one entity document as a JSON object (apiVersion, kind, metadata, spec)."]}
+            )
+        return dict(data)
+
+    def _service(self, call, **kwargs):
+        try:
+            return call(actor=self.actor, **kwargs)
+        except services.PreconditionFailed as error:
+            raise PreconditionFailed(str(error)) from error
+        except services.EntityConflict as error:
+            raise ProblemsError(error.problems, status_code=status.HTTP_409_CONFLICT, code="conflict") from error
+        except services.EntityInvalid as error:
+            raise ProblemsError(error.problems, status_code=status.HTTP_400_BAD_REQUEST, code="invalid") from error
+
+    def _check_if_match(self, request, entity) -> str | None:
+        """The ETag the change is conditional on, or None for `If-Match: *`."""
+        header = request.headers.get("If-Match")
+        if header is None:
+            raise PreconditionRequired()
+        tags = _etags(header)
+        if "*" in tags:
+            return None
+        if f'"{entity.etag}"' not in tags:
+            raise PreconditionFailed(
+                f'{entity.ref} has changed since you read it (its ETag is now "{entity.etag}"); '
+                "read it again, reapply your change and retry."
+            )
+        return entity.etag
+
+    @extend_schema(
+        request=EntityDocumentSerializer,
+        responses={201: EntityDetailSerializer, 400: _PROBLEMS, 409: _PROBLEMS},
+        summary="Create an entity from its document (owner must be a team you maintain)",
+    )
+    def create(self, request):
+        document = self._document(request.data)
+        # Refused before anything is written when spec.owner names a team the caller does not maintain.
+        if not self.has_object_action_permission(
+            permissions.CREATE, SimpleNamespace(owning_team_id=_owner_team_id(document))
+        ):
+            self.permission_denied(
+                request,
+                message="You may not create this entity: its spec.owner must be a team you maintain.",
+                code="object_permission",
+            )
+        entity = self._service(services.entity_create, document=document)
+        self.check_object_permissions(request, entity)
+        return self._entity_response(entity, request, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[_IF_MATCH],
+        request=EntityDocumentSerializer,
+        responses={200: EntityDetailSerializer, 400: _PROBLEMS, 412: None, 428: None},
+        summary="Replace an entity's document (If-Match required)",
+    )
+    def update(self, request, pk=None):
+        entity = self.get_object()
+        if_match = self._check_if_match(request, entity)
+        return self._save(request, entity, self._document(request.data), if_match)
+
+    @extend_schema(
+        parameters=[_IF_MATCH],
+        request=OpenApiTypes.OBJECT,
+        responses={200: EntityDetailSerializer, 400: _PROBLEMS, 412: None, 428: None},
+        summary="Change part of an entity's document with a JSON merge patch (RFC 7396; null removes a key)",
+    )
+    def partial_update(self, request, pk=None):
+        entity = self.get_object()
+        if_match = self._check_if_match(request, entity)
+        patch = self._document(request.data)
+        return self._save(request, entity, merge_patch(entity.document, patch), if_match)
+
+    def _save(self, request, entity, document, if_match):
+        entity = self._service(services.entity_update, entity=entity, document=document, if_match=if_match)
+        self.check_object_permissions(request, entity)  # the new owner must be a team the caller maintains too
+        return self._entity_response(entity, request)
+
+    @extend_schema(parameters=[_IF_MATCH], responses={204: None, 412: None, 428: None}, summary="Delete an entity")
+    def destroy(self, request, pk=None):
+        entity = self.get_object()
+        self._check_if_match(request, entity)
+        self._service(services.entity_delete, entity=entity)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=EntityDocumentSerializer(many=True),
+        responses=ValidateResultSerializer,
+        summary="Check documents against Backstage's rules without writing anything",
+        description="POST one document (an object) or several (a list, at most 1,000). Needs only `read`.",
+    )
+    @action(detail=False, methods=["post"])
+    def validate(self, request):
+        data = request.data
+        documents = data if isinstance(data, list) else [data]
+        if not documents or len(documents) > MAX_VALIDATE_DOCUMENTS:
+            raise exceptions.ValidationError(
+                {"non_field_errors": [f"Send one document or a list of 1 to {MAX_VALIDATE_DOCUMENTS}."]}
+            )
+        problems = []
+        for index, document in enumerate(documents):
+            problems += validate_document(document, source="api", index=index if isinstance(data, list) else None)
+        return Response({"valid": not problems, "problems": [asdict(problem) for problem in problems]})
+
+    def object_action(self) -> str:
+        if self.action == "create":
+            return permissions.CREATE
+        return super().object_action()
+
+
+def _etags(header: str | None) -> list[str]:
+    """The entity tags of an If-Match / If-None-Match header, normalised to the quoted strong form."""
+    if not header:
+        return []
+    tags = []
+    for part in header.split(","):
+        part = part.strip().removeprefix("W/")
+        if part == "*":
+            tags.append("*")
+        elif part:
+            tags.append(f'"{part.strip(chr(34))}"')
+    return tags
+
+
+def _owner_team_id(document: dict) -> int | None:
+    """The portal team a document's spec.owner names (group:default/<slug>), or None."""
+    spec = document.get("spec")
+    owner = spec.get("owner") if isinstance(spec, dict) else None
+    if not isinstance(owner, str):
+        return None
+    try:
+        ref = parse_ref(owner, default_kind="Group")
+    except RefError:
+        return None
+    if ref.kind.lower() != "group" or ref.namespace.lower() != services.TEAM_NAMESPACE:
+        return None
+    return Team.objects.filter(slug__iexact=ref.name).values_list("id", flat=True).first()
+
+
+def merge_patch(target, patch):
+    """RFC 7396: objects merge key by key, null removes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result

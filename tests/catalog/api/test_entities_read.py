@@ -1,0 +1,381 @@
+"""Reading the catalog over REST: every role, filters, fields, cursors, refs, relations, facets, query counts."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from catalog.models import Entity
+from tests.catalog.api.conftest import ROLES, document
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/v1/entities/"
+SIGNED_IN = [role for role in ROLES if role != "anonymous"]
+
+
+@pytest.fixture
+def estate(put, orders, payments):
+    put(document("Group", "team-orders"))
+    put(document("Group", "team-payments"))
+    put(document("System", "shop", owner="team-orders"))
+    put(document("API", "orders", type="openapi", lifecycle="production", owner="team-orders", system="shop"))
+    put(
+        document(
+            "Component",
+            "orders-api",
+            title="Orders API",
+            description="Takes and tracks customer orders",
+            tags=["python", "rest"],
+            annotations={"backstage.io/techdocs-ref": "dir:."},
+            type="service",
+            lifecycle="production",
+            owner="team-orders",
+            system="shop",
+            providesApis=["orders"],
+            dependsOn=["resource:orders-table", "resource:missing-queue"],
+        )
+    )
+    put(document("Resource", "orders-table", type="dynamodb-table", owner="team-orders", system="shop"))
+    put(
+        document(
+            "Component",
+            "payments-worker",
+            tags=["python"],
+            type="worker",
+            lifecycle="experimental",
+            owner="team-payments",
+            consumesApis=["orders"],
+        )
+    )
+    return {entity.name: entity for entity in Entity.objects.all()}
+
+
+def refs(body):
+    return [row["ref"] for row in body["results"]]
+
+
+# --- who may read -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_list_for_each_role(api_as, estate, who):
+    response = api_as(who).get(LIST, {"kind": "component"})
+    if who == "anonymous":
+        assert response.status_code == 401
+        assert response.json()["code"] == "not_authenticated"
+        return
+    assert response.status_code == 200
+    body = response.json()
+    assert refs(body) == ["component:default/orders-api", "component:default/payments-worker"]
+    first = body["results"][0]
+    assert first["owner"] == "group:default/team-orders"
+    assert first["owner_team"] == "team-orders"
+    assert first["system"] == "system:default/shop"
+    assert first["tags"] == ["python", "rest"]
+    assert first["type"] == "service"
+    assert first["location"] == "api:api"
+    assert first["document"]["metadata"]["title"] == "Orders API"
+    assert first["url"] == f"http://testserver/api/v1/entities/{estate['orders-api'].pk}/"
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_retrieve_for_each_role_with_etag_and_relations(api_as, estate, who):
+    entity = estate["orders-api"]
+    response = api_as(who).get(f"{LIST}{entity.pk}/")
+    if who == "anonymous":
+        assert response.status_code == 401
+        return
+    assert response.status_code == 200
+    assert response["ETag"] == f'"{entity.etag}"'
+    body = response.json()
+    assert body["etag"] == entity.etag
+    assert body["relations_truncated"] is False
+    assert {(r["type"], r["direction"], r["target_ref"], r["resolved"]) for r in body["relations"]} == {
+        ("dependsOn", "outgoing", "resource:default/missing-queue", False),
+        ("dependsOn", "outgoing", "resource:default/orders-table", True),
+        ("ownedBy", "outgoing", "group:default/team-orders", True),
+        ("partOf", "outgoing", "system:default/shop", True),
+        ("providesApi", "outgoing", "api:default/orders", True),
+    }
+
+
+def test_an_unchanged_entity_answers_304_to_if_none_match(api_as, estate):
+    entity = estate["orders"]
+    client = api_as("viewer")
+    response = client.get(f"{LIST}{entity.pk}/", HTTP_IF_NONE_MATCH=f'"{entity.etag}"')
+    assert response.status_code == 304
+    assert response["ETag"] == f'"{entity.etag}"'
+    assert client.get(f"{LIST}{entity.pk}/", HTTP_IF_NONE_MATCH='"old"').status_code == 200
+
+
+def test_unknown_id_is_404(api_as, estate):
+    assert api_as("viewer").get(f"{LIST}999999/").status_code == 404
+
+
+# --- by reference -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "by-ref/component:default/orders-api",
+        "by-ref/component:default/orders-api/",
+        "by-ref/Component:Default/Orders-API",
+        "by-ref/component:orders-api",
+        "by-ref/component/default/orders-api",
+        "by-ref/?ref=component:default/orders-api",
+        "by-ref/?ref=component%3Adefault%2Forders-api",
+    ],
+)
+def test_by_ref(api_as, estate, path):
+    response = api_as("read_token").get(f"{LIST}{path}")
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == estate["orders-api"].pk
+    assert response["ETag"] == f'"{estate["orders-api"].etag}"'
+
+
+def test_by_ref_unknown_is_404_and_malformed_is_400(api_as, estate):
+    client = api_as("viewer")
+    assert client.get(f"{LIST}by-ref/component:default/nope").status_code == 404
+    response = client.get(f"{LIST}by-ref/orders-api")
+    assert response.status_code == 400
+    assert "has no kind" in response.json()["errors"]["ref"][0]
+    assert client.get(f"{LIST}by-ref/").status_code == 400
+    assert api_as("anonymous").get(f"{LIST}by-ref/component:default/orders-api").status_code == 401
+
+
+# --- filters, fields, sorting, cursors ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("owner=team-payments", ["component:default/payments-worker"]),
+        ("owner=group:default/team-payments", ["component:default/payments-worker"]),
+        ("kind=api&kind=resource", ["api:default/orders", "resource:default/orders-table"]),
+        ("tag=python&tag=rest", ["component:default/orders-api"]),
+        ("annotation=backstage.io/techdocs-ref=dir:.", ["component:default/orders-api"]),
+        ("system=shop&type=openapi", ["api:default/orders"]),
+        ("lifecycle=experimental", ["component:default/payments-worker"]),
+        ("q=track custom", ["component:default/orders-api"]),
+        ("q=orders&kind=resource", ["resource:default/orders-table"]),
+        ("namespace=default&kind=group&sort=-name", ["group:default/team-payments", "group:default/team-orders"]),
+        ("orphaned=true", []),
+    ],
+)
+def test_list_filters(api_as, estate, query, expected):
+    response = api_as("viewer").get(f"{LIST}?{query}")
+    assert response.status_code == 200, response.content
+    assert refs(response.json()) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter", "words"),
+    [
+        ("kind=not%20a%20kind", "kind", "is not a kind"),
+        ("sort=size", "sort", "size is not one of the available choices"),
+        ("orphaned=yes", "orphaned", "yes is not one of the available choices"),
+        ("owner=group:", "owner", "has no name"),
+        ("knd=component", "knd", "Unknown parameter"),
+        ("fields=ref,colour", "fields", "Unknown field(s) colour"),
+        ("limit=0", "limit", "from 1 to 1000"),
+        ("limit=1001", "limit", "from 1 to 1000"),
+        ("limit=ten", "limit", "from 1 to 1000"),
+        ("cursor=bm90LWEtY3Vyc29y", "cursor", "Invalid cursor"),
+        ("cursor=%25%25%25", "cursor", "Invalid cursor"),
+    ],
+)
+def test_invalid_parameters_are_400_naming_the_parameter(api_as, estate, query, parameter, words):
+    response = api_as("viewer").get(f"{LIST}?{query}")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert list(body["errors"]) == [parameter]
+    assert words in body["errors"][parameter][0]
+    assert parameter in body["detail"]
+
+
+def test_fields_selects_top_level_fields(api_as, estate):
+    client = api_as("viewer")
+    listed = client.get(f"{LIST}?kind=api&fields=ref,owner,tags").json()["results"]
+    assert listed == [{"ref": "api:default/orders", "owner": "group:default/team-orders", "tags": []}]
+    one = client.get(f"{LIST}{estate['orders'].pk}/?fields=ref,relations").json()
+    assert set(one) == {"ref", "relations"}
+    assert one["relations"][0]["type"] == "apiConsumedBy"
+
+
+def test_cursor_pages_forwards_and_back_through_ties(api_as, put, orders):
+    # The same name in three kinds: a position on the name alone could not tell them apart.
+    for kind in ("Component", "Resource", "System"):
+        spec = {"type": "service", "lifecycle": "production"} if kind == "Component" else {"type": "queue"}
+        put(document(kind, "shared", owner="team-orders", **(spec if kind != "System" else {})))
+    for n in range(4):
+        put(document("Resource", f"res-{n}", type="queue", owner="team-orders"))
+    client = api_as("viewer")
+    expected = [e.ref for e in sorted(Entity.objects.all(), key=lambda e: (e.name.lower(), e.pk))]
+
+    seen, url, pages = [], f"{LIST}?limit=2&fields=ref", []
+    while url:
+        body = client.get(url).json()
+        seen += refs(body)
+        pages.append(body)
+        url = body["next"]
+    assert seen == expected
+    assert pages[0]["previous"] is None
+    back = client.get(pages[-1]["previous"]).json()
+    assert refs(back) == refs(pages[-2])
+    assert refs(client.get(back["previous"]).json()) == refs(pages[-3])
+
+
+def test_a_cursor_from_another_sort_order_is_refused(api_as, estate):
+    client = api_as("viewer")
+    next_link = client.get(f"{LIST}?limit=2&sort=kind").json()["next"]
+    response = client.get(next_link.replace("sort=kind", "sort=-updated"))
+    assert response.status_code == 400
+    assert "another sort order" in response.json()["errors"]["cursor"][0]
+
+
+def test_sorted_by_update_time_pages_through_everything(api_as, estate):
+    client = api_as("viewer")
+    seen, url = [], f"{LIST}?limit=3&sort=-updated&fields=ref"
+    while url:
+        body = client.get(url).json()
+        seen += refs(body)
+        url = body["next"]
+    expected = [e.ref for e in Entity.objects.order_by("-updated_at", "-id")]
+    assert seen == expected
+
+
+# --- facets, relations, graph -------------------------------------------------------------------------------
+
+
+def test_facets_for_the_same_filters(api_as, estate):
+    response = api_as("read_token").get(f"{LIST}facets/?kind=component&tag=python")
+    assert response.status_code == 200
+    facets = response.json()["facets"]
+    assert facets["kind"] == [{"value": "component", "count": 2}]  # the kind facet ignores the kind filter only
+    assert facets["owner"] == [
+        {"value": "group:default/team-orders", "count": 1},
+        {"value": "group:default/team-payments", "count": 1},
+    ]
+    assert facets["tag"] == [{"value": "python", "count": 2}, {"value": "rest", "count": 1}]
+    assert facets["lifecycle"] == [{"value": "experimental", "count": 1}, {"value": "production", "count": 1}]
+    everything = api_as("viewer").get(f"{LIST}facets/?facet=kind").json()["facets"]
+    assert list(everything) == ["kind"]
+    assert {"value": "group", "count": 2} in everything["kind"]
+
+
+def test_facets_refuse_unknown_facets_and_filters(api_as, estate):
+    client = api_as("viewer")
+    assert client.get(f"{LIST}facets/?facet=colour").json()["errors"]["facet"][0].startswith("Unknown facet(s) colour")
+    assert client.get(f"{LIST}facets/?kind=%20x%20y").status_code == 400
+    assert api_as("anonymous").get(f"{LIST}facets/").status_code == 401
+
+
+def test_relations_endpoint_in_both_directions(api_as, estate):
+    client = api_as("viewer")
+    team = estate["team-orders"]
+    body = client.get(f"{LIST}{team.pk}/relations/").json()
+    assert {(r["type"], r["direction"], r["target_ref"]) for r in body["results"]} == {
+        ("ownerOf", "incoming", "api:default/orders"),
+        ("ownerOf", "incoming", "component:default/orders-api"),
+        ("ownerOf", "incoming", "resource:default/orders-table"),
+        ("ownerOf", "incoming", "system:default/shop"),
+    }
+    assert all(r["target"]["id"] for r in body["results"])
+    worker = client.get(f"{LIST}{estate['orders-api'].pk}/relations/?limit=2").json()
+    assert len(worker["results"]) == 2 and worker["next"]
+    missing = [
+        r for r in client.get(f"{LIST}{estate['orders-api'].pk}/relations/").json()["results"] if not r["resolved"]
+    ]
+    assert missing == [
+        {
+            "type": "dependsOn",
+            "direction": "outgoing",
+            "target_ref": "resource:default/missing-queue",
+            "resolved": False,
+            "target": None,
+        }
+    ]
+
+
+def test_graph_endpoint(api_as, estate):
+    client = api_as("viewer")
+    body = client.get(f"{LIST}{estate['payments-worker'].pk}/graph/?depth=2").json()
+    nodes = {node["ref"]: node for node in body["nodes"]}
+    assert nodes["component:default/payments-worker"]["depth"] == 0
+    assert nodes["component:default/orders-api"]["depth"] == 2  # through the API it consumes
+    assert {
+        "source": "component:default/payments-worker",
+        "type": "consumesApi",
+        "target": "api:default/orders",
+    } in body["edges"]
+    assert client.get(f"{LIST}{estate['orders'].pk}/graph/?depth=4").status_code == 400
+
+
+# --- query counts -------------------------------------------------------------------------------------------
+
+
+def test_list_costs_one_query_whatever_the_page_size(put, orders, django_assert_num_queries):
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="reader"))
+
+    def listed(limit):
+        # 1: the page of entities with their owning team and location joined (authentication is forced).
+        with django_assert_num_queries(1):
+            return client.get(f"{LIST}?limit={limit}&owner=team-orders&tag=python").json()["results"]
+
+    put(document("Component", "c-0", tags=["python"], type="service", lifecycle="production", owner="team-orders"))
+    assert len(listed(1)) == 1
+    for n in range(1, 30):
+        put(
+            document(
+                "Component", f"c-{n}", tags=["python"], type="service", lifecycle="production", owner="team-orders"
+            )
+        )
+    assert len(listed(30)) == 30
+
+
+def test_retrieve_costs_two_queries_whatever_the_relations(put, orders, django_assert_num_queries):
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="reader"))
+    api = put(document("Component", "hub", type="service", lifecycle="production", owner="team-orders"))
+
+    def retrieved():
+        # 1: the entity with team and location; 2: its relations both ways with both ends (briefly) joined.
+        with django_assert_num_queries(2):
+            return client.get(f"{LIST}{api.pk}/").json()["relations"]
+
+    assert len(retrieved()) == 1
+    for n in range(25):
+        put(
+            document(
+                "Component",
+                f"dep-{n}",
+                type="service",
+                lifecycle="production",
+                owner="team-orders",
+                dependsOn=["component:hub"],
+            )
+        )
+    assert len(retrieved()) == 26
+
+
+def test_facets_cost_one_query_per_facet(put, orders, django_assert_num_queries):
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="reader"))
+    for n in range(10):
+        put(
+            document(
+                "Component",
+                f"c-{n}",
+                tags=["python", f"t{n}"],
+                type="service",
+                lifecycle="production",
+                owner="team-orders",
+            )
+        )
+    # One GROUP BY each: kind, type, owner, lifecycle, system, tag.
+    with django_assert_num_queries(6):
+        facets = client.get(f"{LIST}facets/?kind=component").json()["facets"]
+    assert facets["tag"][0] == {"value": "python", "count": 10}
