@@ -7,6 +7,7 @@ process at start-up with Django's "Set the X environment variable" error.
 Every variable is listed in the README's configuration table.
 """
 
+import importlib.util
 from pathlib import Path
 
 import environ
@@ -175,6 +176,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/plotly", Path(importlib.util.find_spec("plotly").origin).parent / "package_data"),  # plotly.min.js
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

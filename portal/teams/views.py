@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from catalog.views import team_entities_context
 from portal.actors import Actor
 from portal.models import Role, Team
 from portal.permissions import MANAGE, can
@@ -34,7 +35,7 @@ def _members_context(request, team: Team, **extra) -> dict:
 @require_GET
 def team_detail(request, slug):
     team = selectors.team_detail(slug=slug, user=request.user)
-    return render(request, "teams/detail.html", _members_context(request, team))
+    return render(request, "teams/detail.html", _members_context(request, team, **team_entities_context(team)))
 
 
 def _team_to_manage(request, slug) -> Team:

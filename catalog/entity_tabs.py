@@ -1,0 +1,162 @@
+"""The entity page's own tabs: what each loads. catalog.tabs registers them beside the other apps' tabs."""
+
+from django.http import HttpRequest
+
+from catalog import selectors
+from catalog.definitions import render_definition
+from catalog.graph_figure import FigureEdge, FigureNode, dependency_figure
+from catalog.models import Entity
+from catalog.templatetags.catalog_ui import ref_url
+
+# Relations read for the APIs and AWS tabs: a component has a handful; the cap keeps a pathological one bounded.
+RELATIONS_LIMIT = 1000
+
+# --- overview ------------------------------------------------------------------------------------------------
+
+# A Group can own thousands of entities; the overview lists this many relations and links to the filtered
+# catalog for the rest, so the page stays one bounded query.
+RELATIONS_SHOWN = 200
+
+
+def overview_context(request: HttpRequest, entity: Entity) -> dict:
+    relations = selectors.entity_relations(entity, limit=RELATIONS_SHOWN + 1)
+    more = len(relations) > RELATIONS_SHOWN
+    relations = relations[:RELATIONS_SHOWN]
+    outgoing = {(r.type, r.target_ref): r.resolved for r in relations if r.direction == "outgoing"}
+    return {
+        "relations": relations,
+        "relations_more": more,
+        "owner_resolved": outgoing.get(("ownedBy", entity.owner_key), False),
+        "system_resolved": outgoing.get(("partOf", entity.system_key), False),
+    }
+
+
+# --- dependencies -------------------------------------------------------------------------------------------
+
+# Relations that make one entity need another; ownership and membership would pull in whole teams.
+DEPENDENCY_RELATIONS = ("dependsOn", "dependencyOf", "providesApi", "consumesApi")
+DEFAULT_DEPTH = 2
+
+
+def _depth(request: HttpRequest) -> tuple[int, str]:
+    raw = request.GET.get("depth", "")
+    if not raw:
+        return DEFAULT_DEPTH, ""
+    try:
+        depth = int(raw)
+    except ValueError:
+        return DEFAULT_DEPTH, f"Depth {raw[:20]!r} is not a number; showing {DEFAULT_DEPTH} steps."
+    if not 1 <= depth <= selectors.MAX_GRAPH_DEPTH:
+        clamped = max(1, min(depth, selectors.MAX_GRAPH_DEPTH))
+        return clamped, f"Depth goes from 1 to {selectors.MAX_GRAPH_DEPTH}; showing {clamped}."
+    return depth, ""
+
+
+def dependencies_context(request: HttpRequest, entity: Entity) -> dict:
+    depth, depth_error = _depth(request)
+    nodes, edges = selectors.dependency_graph(entity, depth, relation_types=DEPENDENCY_RELATIONS)
+    figure_nodes = [
+        FigureNode(
+            key=node.ref,
+            kind=node.kind,
+            name=node.name,
+            title=node.title,
+            url=ref_url(node.ref) if node.resolved else "",
+            root=node.ref == entity.ref_key,
+        )
+        for node in nodes
+    ]
+    figure_edges = [FigureEdge(source=edge.source, target=edge.target, type=edge.type) for edge in edges]
+    return {
+        "depth": depth,
+        "depth_error": depth_error,
+        "depth_choices": range(1, selectors.MAX_GRAPH_DEPTH + 1),
+        "graph_nodes": figure_nodes,
+        "graph_edges": figure_edges,
+        "truncated": len(nodes) >= selectors.MAX_GRAPH_NODES,
+        "figure": dependency_figure(figure_nodes, figure_edges),
+    }
+
+
+# --- APIs ---------------------------------------------------------------------------------------------------
+
+SWAGGER_SCRIPTS = (
+    "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+    "catalog/swagger.js",
+)
+SWAGGER_CSS = ("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css",)
+
+
+def has_apis(entity: Entity) -> bool:
+    if entity.kind_key == "api":
+        return True
+    spec = entity.spec
+    return entity.kind_key == "component" and bool(spec.get("providesApis") or spec.get("consumesApis"))
+
+
+def apis_context(request: HttpRequest, entity: Entity) -> dict:
+    if entity.kind_key == "api":
+        selected, groups, choices = entity, [], [entity]
+    else:
+        relations = selectors.entity_relations(entity, limit=RELATIONS_LIMIT)
+        groups = [
+            {
+                "slug": slug,
+                "label": label,
+                "apis": [
+                    {"key": r.target_ref, "resolved": r.resolved, "id": r.target.pk if r.resolved else None}
+                    for r in relations
+                    if r.direction == "outgoing" and r.type == relation_type
+                ],
+            }
+            for slug, label, relation_type in (
+                ("provided", "Provides", "providesApi"),
+                ("consumed", "Consumes", "consumesApi"),
+            )
+        ]
+        choices = [api for group in groups for api in group["apis"] if api["resolved"]]
+        wanted = request.GET.get("api", "")
+        chosen = next((api for api in choices if api["key"] == wanted), choices[0] if choices else None)
+        # The list above shows relations briefly; only the API on display is loaded with its document.
+        selected = selectors.entity_base_queryset().get(pk=chosen["id"]) if chosen else None
+    definition = render_definition(selected.spec) if selected else None
+    context = {
+        "api_groups": groups,
+        "api_choices": choices,
+        "selected_api": selected,
+        "selected_key": selected.ref_key if selected else "",
+        "definition": definition,
+        "tab_scripts": (),
+        "tab_css": (),
+    }
+    if definition and definition.viewer == "swagger":
+        context.update(tab_scripts=SWAGGER_SCRIPTS, tab_css=SWAGGER_CSS)
+    return context
+
+
+# --- AWS resources ------------------------------------------------------------------------------------------
+
+
+def aws_resources_context(request: HttpRequest, entity: Entity) -> dict:
+    relations = [
+        r
+        for r in selectors.entity_relations(entity, limit=RELATIONS_LIMIT)
+        if r.resolved and r.target.kind_key == "resource"
+    ]
+    linked_by: dict[int, list[str]] = {}
+    for relation in relations:
+        linked_by.setdefault(relation.target.pk, []).append(relation.type)
+    # The relation rows carry brief entities; the resources' annotations (their ARNs) need the documents.
+    resources = selectors.entity_base_queryset().filter(pk__in=linked_by).order_by("name") if linked_by else []
+    return {
+        "resources": [
+            {"entity": resource, "arn": _arn(resource), "linked_by": sorted(set(linked_by[resource.pk]))}
+            for resource in resources
+        ]
+    }
+
+
+def _arn(resource: Entity) -> str:
+    return next(
+        (value for value in resource.annotations.values() if isinstance(value, str) and value.startswith("arn:")), ""
+    )

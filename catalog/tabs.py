@@ -1,0 +1,116 @@
+"""The tabs of an entity page, in one registry that other apps extend.
+
+A tab is a spec: its URL slug, label, icon, the template rendered inside the
+entity page, a function that loads the tab's context, and a test of whether the
+tab applies to an entity (decided from the entity row alone, without a query,
+since the tab bar is drawn on every tab). Observability, deployments, audit and
+costs add theirs from their AppConfig.ready():
+
+    from catalog.tabs import EntityTab, register_tab
+    register_tab(EntityTab(slug="metrics", label="Metrics", icon="bi-graph-up", order=50,
+                           template="observability/entity_metrics.html", context=metrics_context,
+                           applies=lambda entity: entity.kind_key == "component"))
+
+Only the tab being viewed loads its context, so an extra tab costs nothing on the others.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest
+
+from catalog.models import Entity
+
+# Path segments of the entity page that are views of their own, not tabs.
+RESERVED_SLUGS = frozenset({"edit", "delete", "definition"})
+
+
+def _always(entity: Entity) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class EntityTab:
+    slug: str  # "" for the overview; otherwise /catalog/<namespace>/<kind>/<name>/<slug>/
+    label: str
+    icon: str  # a Bootstrap Icons class
+    template: str
+    context: Callable[[HttpRequest, Entity], dict]
+    applies: Callable[[Entity], bool] = field(default=_always)
+    order: int = 100  # position in the tab bar, lowest first
+    # Static files the tab needs (paths for {% static %}); its context may narrow them with
+    # "tab_scripts" / "tab_css" keys, e.g. to skip Swagger UI when no definition is OpenAPI.
+    scripts: tuple[str, ...] = ()
+    stylesheets: tuple[str, ...] = ()
+
+
+_registry: list[EntityTab] = []
+
+
+def register_tab(tab: EntityTab) -> None:
+    if tab.slug in RESERVED_SLUGS:
+        raise ValueError(f"tab slug {tab.slug!r} is taken by an entity page view")
+    if any(existing.slug == tab.slug for existing in _registry):
+        raise ValueError(f"a tab with slug {tab.slug!r} is already registered")
+    _registry.append(tab)
+    _registry.sort(key=lambda t: (t.order, t.slug))
+
+
+def unregister_tab(slug: str) -> None:
+    """For tests that register a tab of their own."""
+    _registry[:] = [t for t in _registry if t.slug != slug]
+
+
+def tabs_for(entity: Entity) -> list[EntityTab]:
+    return [tab for tab in _registry if tab.applies(entity)]
+
+
+def tab_for(entity: Entity, slug: str) -> EntityTab | None:
+    return next((tab for tab in tabs_for(entity) if tab.slug == slug), None)
+
+
+def _register_builtin_tabs() -> None:
+    from catalog import entity_tabs
+
+    for tab in (
+        EntityTab(
+            slug="",
+            label="Overview",
+            icon="bi-info-circle",
+            order=0,
+            template="catalog/tabs/overview.html",
+            context=entity_tabs.overview_context,
+        ),
+        EntityTab(
+            slug="dependencies",
+            label="Dependencies",
+            icon="bi-diagram-3",
+            order=10,
+            template="catalog/tabs/dependencies.html",
+            context=entity_tabs.dependencies_context,
+            applies=lambda entity: entity.kind_key in ("component", "api", "resource"),
+            scripts=("vendor/plotly/plotly.min.js", "catalog/graph.js"),
+        ),
+        EntityTab(
+            slug="apis",
+            label="APIs",
+            icon="bi-plug",
+            order=20,
+            template="catalog/tabs/apis.html",
+            context=entity_tabs.apis_context,
+            applies=entity_tabs.has_apis,
+        ),
+        EntityTab(
+            slug="aws",
+            label="AWS resources",
+            icon="bi-cloud",
+            order=30,
+            template="catalog/tabs/aws_resources.html",
+            context=entity_tabs.aws_resources_context,
+            applies=lambda entity: entity.kind_key == "component",
+        ),
+    ):
+        register_tab(tab)
+
+
+_register_builtin_tabs()

@@ -1,0 +1,265 @@
+"""Catalog pages: the list with facets and search, the entity page and its tabs, editing, and file upload.
+
+Everyone signed in browses. Maintainers of the owning team and portal admins edit and delete (asked of
+portal.permissions); the catalog services write and audit. Sent by htmx, the list answers with its results
+alone, for an in-place update; the same URL without htmx is the whole page, so links and forms work without
+JavaScript.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
+from django.views.decorators.http import require_GET, require_http_methods
+
+from catalog import selectors, services
+from catalog.exporting import document_yaml, exported_document
+from catalog.filters import DEFAULT_SORT, SORT_CHOICES
+from catalog.forms import EntityDocumentForm, ImportForm
+from catalog.importing import import_upload
+from catalog.models import Entity
+from catalog.refs import RefError, parse_ref
+from catalog.tabs import tab_for, tabs_for
+from catalog.templatetags.catalog_ui import entity_url
+from portal.actors import Actor
+from portal.models import Role
+from portal.permissions import CHANGE, DELETE, can, team_ids_with_role
+
+PAGE_SIZE = 50
+SORT_LABELS = {
+    "name": "Name A→Z",
+    "-name": "Name Z→A",
+    "kind": "Kind",
+    "-kind": "Kind, reversed",
+    "-updated": "Recently updated",
+    "updated": "Least recently updated",
+}
+
+# --- the list -----------------------------------------------------------------------------------------------
+
+
+class _CountedPaginator(Paginator):
+    """A Paginator told its total, when the facets already counted it, instead of running COUNT(*) again."""
+
+    def __init__(self, *args, total: int | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._total = total
+
+    @cached_property
+    def count(self) -> int:
+        return self._total if self._total is not None else super().count
+
+
+def _total_from_kind_facet(facets: dict, params) -> int | None:
+    """Every entity has exactly one kind, so the kind facet's counts add up to the number of results.
+
+    The kind facet is counted without the kind filter, so with kinds chosen only their counts add up; when the
+    facet was cut at its limit some kinds are missing and the page counts for itself.
+    """
+    counts = facets.get("kind", [])
+    if len(counts) >= selectors.FACET_LIMIT:
+        return None
+    chosen = {value.lower() for value in params.getlist("kind") if value.strip()}
+    return sum(count for value, count in counts if not chosen or value in chosen)
+
+
+def _facet_groups(facets: dict, params) -> list[dict]:
+    groups = []
+    for name in selectors.FACETS:
+        chosen = [value for value in params.getlist(name) if value.strip()]
+        values = [{"value": value, "count": count, "checked": False} for value, count in facets.get(name, [])]
+        listed = {item["value"].lower(): item for item in values}
+        for value in chosen:
+            item = listed.get(_facet_key(name, value))
+            if item is None:
+                # A chosen value outside the counted top values still shows, checked, so unticking it is possible.
+                values.append({"value": value, "count": 0, "checked": True})
+            else:
+                item["checked"] = True
+        groups.append({"name": name, "label": "Type" if name == "type" else name.title(), "values": values})
+    return groups
+
+
+def _facet_key(name: str, value: str) -> str:
+    """A chosen filter value in the form its facet lists it (owner "team-a" is listed as "group:default/team-a")."""
+    defaults = {"owner": "Group", "system": "System"}
+    if name in defaults:
+        try:
+            return parse_ref(value, default_kind=defaults[name]).key
+        except RefError:
+            return value.lower()
+    return value.lower()
+
+
+@require_GET
+def entity_list(request):
+    params = request.GET
+    context = {
+        "q": params.get("q", ""),
+        "sort": params.get("sort") or DEFAULT_SORT,
+        "sort_choices": [(value, SORT_LABELS.get(value, value)) for value, _ in SORT_CHOICES],
+        "filtered": any(params.getlist(name) for name in (*selectors.FACETS, "q", "namespace", "annotation")),
+        "may_import": _may_import(request.user),
+    }
+    try:
+        entities = selectors.entity_list(params=params)
+        facets = selectors.entity_facets(entities, params=params)
+    except selectors.InvalidFilters as invalid:
+        context["filter_errors"] = invalid.errors
+        # htmx swaps only successful answers; the message is in the partial.
+        status = 200 if request.htmx else 400
+        return render(request, _list_template(request), context, status=status)
+    # The rows show columns and tags, never the document (an API's definition can be large).
+    rows = entities.defer("document", "search_text").prefetch_related("tag_rows")
+    paginator = _CountedPaginator(rows, PAGE_SIZE, total=_total_from_kind_facet(facets, params))
+    page = paginator.get_page(params.get("page"))
+    context.update(page=page, facet_groups=_facet_groups(facets, params))
+    return render(request, _list_template(request), context)
+
+
+def _list_template(request) -> str:
+    return "catalog/_results.html" if request.htmx and not request.htmx.boosted else "catalog/list.html"
+
+
+# --- one entity ---------------------------------------------------------------------------------------------
+
+
+def _entity(namespace: str, kind: str, name: str) -> Entity:
+    try:
+        return selectors.entity_by_ref(f"{kind}:{namespace}/{name}")
+    except (Entity.DoesNotExist, RefError):
+        raise Http404(f"No {kind} {namespace}/{name} in the catalog.") from None
+
+
+def _entity_to(request, action: str, namespace: str, kind: str, name: str) -> Entity:
+    entity = _entity(namespace, kind, name)
+    if not can(request.user, action, entity):
+        raise PermissionDenied(f"Only maintainers of the team that owns {entity.ref} may {action} it.")
+    return entity
+
+
+@require_GET
+def entity_detail(request, namespace, kind, name, tab=""):
+    entity = _entity(namespace, kind, name)
+    active = tab_for(entity, tab)
+    if active is None:
+        raise Http404(f"{entity.ref} has no tab {tab!r}.")
+    context = {
+        "entity": entity,
+        "tabs": tabs_for(entity),
+        "active_tab": active,
+        "may_change": can(request.user, CHANGE, entity),
+    }
+    context.update(active.context(request, entity))
+    context.setdefault("tab_scripts", active.scripts)
+    context.setdefault("tab_css", active.stylesheets)
+    return render(request, "catalog/entity.html", context)
+
+
+@require_GET
+def entity_definition(request, namespace, kind, name):
+    """An API's definition as written, for download or another viewer."""
+    entity = _entity(namespace, kind, name)
+    definition = entity.spec.get("definition")
+    if entity.kind_key != "api" or not isinstance(definition, str) or not definition:
+        raise Http404(f"{entity.ref} has no definition.")
+    response = HttpResponse(definition, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{entity.name}.definition.txt"'
+    return response
+
+
+def _document_yaml(entity: Entity) -> str:
+    return document_yaml(exported_document(entity))
+
+
+@require_http_methods(["GET", "POST"])
+def entity_edit(request, namespace, kind, name):
+    entity = _entity_to(request, CHANGE, namespace, kind, name)
+    context = {"entity": entity}
+    if request.method == "GET":
+        form = EntityDocumentForm(initial={"document": _document_yaml(entity), "etag": entity.etag})
+        return render(request, "catalog/entity_edit.html", {**context, "form": form})
+    form = EntityDocumentForm(request.POST)
+    if not form.is_valid():
+        return render(request, "catalog/entity_edit.html", {**context, "form": form}, status=400)
+    try:
+        updated = services.entity_update(
+            actor=Actor.from_request(request),
+            entity=entity,
+            document=form.cleaned_data["document"],
+            if_match=form.cleaned_data["etag"],
+        )
+    except services.PreconditionFailed:
+        # Someone saved in between: keep this person's text and show what is there now, to merge by hand; the
+        # form now carries the current etag, so saving the merged text again is a deliberate overwrite.
+        form = EntityDocumentForm(data={"document": request.POST.get("document", ""), "etag": entity.etag})
+        context.update(form=form, conflict=True, current_yaml=_document_yaml(entity))
+        return render(request, "catalog/entity_edit.html", context, status=409)
+    except ValidationError as error:
+        context.update(form=form, problems=_problems(error))
+        return render(request, "catalog/entity_edit.html", context, status=400)
+    messages.success(request, f"Saved {updated.ref}.")
+    return redirect(entity_url(updated))
+
+
+def _problems(error: ValidationError) -> list:
+    """The validation problems a service refused with (catalog.validation.Problem), or its messages."""
+    problems = getattr(error, "problems", None)
+    if problems:
+        return list(problems)
+    return [{"field": "", "rule": "", "message": message} for message in error.messages]
+
+
+@require_http_methods(["GET", "POST"])
+def entity_delete(request, namespace, kind, name):
+    entity = _entity_to(request, DELETE, namespace, kind, name)
+    if request.method == "GET":
+        return render(request, "catalog/entity_delete.html", {"entity": entity})
+    ref = entity.ref
+    services.entity_delete(actor=Actor.from_request(request), entity=entity)
+    messages.success(request, f"Deleted {ref}.")
+    return redirect("catalog:index")
+
+
+# --- import -------------------------------------------------------------------------------------------------
+
+
+def _may_import(user) -> bool:
+    """Portal admins, and people who maintain at least one team."""
+    return user.is_authenticated and (user.is_portal_admin or bool(team_ids_with_role(user, Role.MAINTAINER)))
+
+
+@require_http_methods(["GET", "POST"])
+def catalog_import(request):
+    if not _may_import(request.user):
+        raise PermissionDenied("Only maintainers of a team and portal admins may import catalog files.")
+    if request.method == "GET":
+        return render(request, "catalog/import.html", {"form": ImportForm()})
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "catalog/import.html", {"form": form}, status=400)
+    upload = form.cleaned_data["file"]
+    report = import_upload(
+        actor=Actor.from_request(request), name=upload.name, content=upload.read(), force=form.cleaned_data["force"]
+    )
+    return render(request, "catalog/import.html", {"form": ImportForm(), "report": report, "file_name": upload.name})
+
+
+# --- the team page's part -----------------------------------------------------------------------------------
+
+TEAM_ENTITIES_SHOWN = 25
+
+
+def team_entities_context(team) -> dict:
+    """What templates/catalog/_team_entities.html shows on a team page: the first entities it owns, and how many.
+
+    Owned means spec.owner names the team's Group (group:default/<slug>), the same filter the catalog link uses,
+    so the count here and the catalog's agree. Two queries: the page of rows and the count.
+    """
+    owner_ref = f"group:default/{team.slug}"
+    owned = selectors.entity_list(params={"owner": [owner_ref], "sort": "kind"}).defer("document", "search_text")
+    shown = list(owned[:TEAM_ENTITIES_SHOWN])
+    count = len(shown) if len(shown) < TEAM_ENTITIES_SHOWN else owned.count()
+    return {"owned_entities": shown, "owned_count": count, "owner_ref": owner_ref}
