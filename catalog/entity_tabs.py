@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from catalog import selectors
 from catalog.definitions import render_definition
 from catalog.graph_figure import FigureEdge, FigureNode, dependency_figure
-from catalog.models import Entity
+from catalog.models import Entity, Location
 from catalog.templatetags.catalog_ui import ref_url
 
 # Relations read for the APIs and AWS tabs: a component has a handful; the cap keeps a pathological one bounded.
@@ -136,27 +136,42 @@ def apis_context(request: HttpRequest, entity: Entity) -> dict:
 
 # --- AWS resources ------------------------------------------------------------------------------------------
 
+# Annotations AWS discovery writes (catalog.discovery); Backstage's AWS module uses the ARN one too.
+ARN_ANNOTATION = "amazonaws.com/arn"
+ACCOUNT_ANNOTATION = "amazonaws.com/account-id"
+REGION_ANNOTATION = "meridian.io/aws-region"
+
 
 def aws_resources_context(request: HttpRequest, entity: Entity) -> dict:
-    relations = [
-        r
-        for r in selectors.entity_relations(entity, limit=RELATIONS_LIMIT)
-        if r.resolved and r.target.kind_key == "resource"
-    ]
-    linked_by: dict[int, list[str]] = {}
-    for relation in relations:
-        linked_by.setdefault(relation.target.pk, []).append(relation.type)
-    # The relation rows carry brief entities; the resources' annotations (their ARNs) need the documents.
-    resources = selectors.entity_base_queryset().filter(pk__in=linked_by).order_by("name") if linked_by else []
+    """Resources this component depends on (its spec.dependsOn), or that name it (their spec.dependencyOf,
+    which is how AWS discovery links what it finds by the `service` tag)."""
+    how: dict[int, set[str]] = {}
+    for relation in selectors.entity_relations(entity, limit=RELATIONS_LIMIT):
+        if relation.resolved and relation.target.kind_key == "resource":
+            label = "its spec.dependsOn" if relation.direction == "outgoing" else "the resource's spec.dependencyOf"
+            how.setdefault(relation.target.pk, set()).add(label)
+    # The relation rows carry brief entities; the resources' annotations (ARN, region) need the documents.
+    resources = selectors.entity_base_queryset().filter(pk__in=how).order_by("spec_type", "name") if how else []
     return {
         "resources": [
-            {"entity": resource, "arn": _arn(resource), "linked_by": sorted(set(linked_by[resource.pk]))}
+            {
+                "entity": resource,
+                "arn": _arn(resource),
+                "region": resource.annotations.get(REGION_ANNOTATION, ""),
+                "account": resource.annotations.get(ACCOUNT_ANNOTATION, ""),
+                "linked_by": sorted(how[resource.pk]),
+                # Discovered resources are as fresh as their account and region's last discovery run.
+                "discovered_at": resource.location.last_imported_at
+                if resource.location and resource.location.type == Location.Type.DISCOVERY
+                else None,
+            }
             for resource in resources
         ]
     }
 
 
 def _arn(resource: Entity) -> str:
-    return next(
-        (value for value in resource.annotations.values() if isinstance(value, str) and value.startswith("arn:")), ""
-    )
+    annotations = resource.annotations
+    if isinstance(annotations.get(ARN_ANNOTATION), str):
+        return annotations[ARN_ANNOTATION]
+    return next((value for value in annotations.values() if isinstance(value, str) and value.startswith("arn:")), "")

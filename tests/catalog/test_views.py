@@ -406,11 +406,30 @@ def test_the_raw_definition(client_as, estate):
 
 
 def test_the_aws_tab_shows_linked_resources(client_as, estate):
+    # Discovery links what it finds tagged service=orders-api through the resource's spec.dependencyOf.
+    queue = create(
+        doc(
+            "Resource",
+            "orders-queue-1a2b3c4d",
+            metadata={
+                "annotations": {
+                    "amazonaws.com/arn": "arn:aws:sqs:eu-west-1:111122223333:orders-queue",
+                    "amazonaws.com/account-id": "111122223333",
+                    "meridian.io/aws-region": "eu-west-1",
+                }
+            },
+            type="sqs-queue",
+            owner="group:team-orders",
+            dependencyOf=["component:orders-api"],
+        )
+    )
     response = client_as("viewer").get(url(estate["service"], "aws"))
-    resources = response.context["resources"]
-    assert [(r["entity"], r["arn"], r["linked_by"]) for r in resources] == [
-        (estate["table"], "arn:aws:dynamodb:eu-west-1:1:table/orders", ["dependsOn"])
+    resources = [(r["entity"], r["arn"], r["region"], r["linked_by"]) for r in response.context["resources"]]
+    assert resources == [
+        (estate["table"], "arn:aws:dynamodb:eu-west-1:1:table/orders", "", ["its spec.dependsOn"]),
+        (queue, "arn:aws:sqs:eu-west-1:111122223333:orders-queue", "eu-west-1", ["the resource's spec.dependencyOf"]),
     ]
+    assert response.content.decode().count('data-testid="aws-resource"') == 2
     lonely = client_as("viewer").get(url(estate["saga"], "aws"))
     assert b'data-testid="aws-resources-empty"' in lonely.content
 
