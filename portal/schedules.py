@@ -44,6 +44,27 @@ SCHEDULES: tuple[Schedule, ...] = (
         expires=timedelta(minutes=10),
         description="Checks that the portal still gets into every enabled AWS account.",
     ),
+    Schedule(
+        name="catalog: discover AWS resources",
+        task="catalog.tasks.catalog_discover_all",
+        every=timedelta(minutes=15),
+        expires=timedelta(minutes=10),
+        description="Reads the tagging API of every enabled account and region into Resource entities.",
+    ),
+    Schedule(
+        name="catalog: scorecards",
+        task="catalog.tasks.scorecards_compute",
+        every=timedelta(hours=1),
+        expires=timedelta(minutes=50),
+        description="Scores every entity and writes today's rollups per team and system (their trend).",
+    ),
+    Schedule(
+        name="catalog: scorecards of changed entities",
+        task="catalog.tasks.scorecards_compute_changed",
+        every=timedelta(minutes=2),
+        expires=timedelta(minutes=1),
+        description="Scores new and edited entities, and those related to them, between the hourly runs.",
+    ),
 )
 
 

@@ -1,0 +1,49 @@
+"""Celery tasks of the catalog. They take ids and primitives, load rows and call a service;
+running one twice is harmless (discovery applies the same documents, scoring overwrites)."""
+
+import logging
+
+from celery import shared_task
+
+from catalog import discovery
+from catalog.scorecards import services as scorecards
+from portal.aws.models import AwsAccount
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def catalog_discover(account_pk: int, region: str, force: bool = False) -> None:
+    """Discover one account and region (one small task each, so more workers sync faster).
+
+    `force=True` applies a run the orphan guard refused (AWS really lost most resources there).
+    """
+    account = AwsAccount.objects.filter(pk=account_pk, enabled=True).first()
+    if account is None:
+        logger.info("AWS account %s no longer exists or is disabled; nothing to discover", account_pk)
+        return
+    run = discovery.discovery_run(account=account, region=region, force=force)
+    logger.info("AWS discovery of %s in %s: %s %s", account, region, run.status, run.error)
+
+
+@shared_task(ignore_result=True)
+def catalog_discover_all() -> None:
+    """Periodic: one discovery task per enabled account and region."""
+    for account in AwsAccount.objects.filter(enabled=True).order_by("pk"):
+        for region in account.regions or [account.home_region]:
+            catalog_discover.delay(account.pk, region)
+
+
+@shared_task(ignore_result=True)
+def scorecards_compute() -> None:
+    """Periodic: every entity's score, and today's rollups per team and system."""
+    summary = scorecards.scorecards_compute_all()
+    logger.info("Scorecards: %s entities scored %s, %s rollups", summary.entities, summary.levels, summary.rollups)
+
+
+@shared_task(ignore_result=True)
+def scorecards_compute_changed() -> None:
+    """Periodic, every few minutes: the scores of new and changed entities and of their neighbours."""
+    scored = scorecards.scorecards_compute_changed()
+    if scored:
+        logger.info("Scorecards: %s changed or related entities scored", scored)
