@@ -8,9 +8,11 @@ or update again on the result, so nobody moves an entity to a team they do not m
 Changes need `If-Match` with the ETag from a read (or `*` to overwrite knowingly): without it 428, stale 412.
 """
 
+import re
 from dataclasses import asdict
 from types import SimpleNamespace
 
+from django.db.models import Q
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +20,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from catalog import selectors, services
@@ -33,12 +35,14 @@ from catalog.api.serializers import (
     ValidateResultSerializer,
 )
 from catalog.filters import FILTER_NAMES, EntityFilterSet
-from catalog.models import Entity
+from catalog.importing import import_upload
+from catalog.importing.reading import max_bytes, too_large
+from catalog.models import Entity, Location
 from catalog.refs import RefError, parse_ref
 from catalog.validation import validate_document
 from portal import permissions
 from portal.api.viewsets import PortalGenericViewSet
-from portal.models import Team
+from portal.models import Role, Team
 
 RELATIONS_EMBEDDED = 200
 MAX_VALIDATE_DOCUMENTS = 1000
@@ -106,6 +110,26 @@ _REF = OpenApiParameter(
     description="kind:namespace/name, kind:name (namespace default), or kind/ns/name.",
 )
 _PROBLEMS = OpenApiResponse(description="The document breaks a rule: detail, and problems naming field and rule.")
+
+
+class YamlParser(BaseParser):
+    """The request body as bytes, for the importer to read (at most the import limit plus one byte)."""
+
+    media_type = "application/yaml"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read(max_bytes() + 1) if stream is not None else b""
+
+
+class XYamlParser(YamlParser):
+    media_type = "application/x-yaml"
+
+
+class TextYamlParser(YamlParser):
+    media_type = "text/*"
+
+
+_UPLOAD_NAME = re.compile(r"^[\w][\w.-]{0,199}$")
 
 
 class EntityFilterBackend(DjangoFilterBackend):
@@ -391,6 +415,101 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         for index, document in enumerate(documents):
             problems += validate_document(document, source="api", index=index if isinstance(data, list) else None)
         return Response({"valid": not problems, "problems": [asdict(problem) for problem in problems]})
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("name", str, description="The upload's name (its location); required with a YAML body."),
+            OpenApiParameter("force", bool, description="Apply even past the orphan guard."),
+        ],
+        request={
+            "application/yaml": {"type": "string", "description": "One or more YAML documents."},
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}, "name": {"type": "string"}},
+                "required": ["file"],
+            },
+        },
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: None, 409: OpenApiTypes.OBJECT},
+        summary="Import Backstage YAML (a body or a file): the report of what was created, updated and orphaned",
+        description=(
+            "The upload's name is its location: importing the same name again replaces what it held, and its "
+            "entities missing from the new content are marked orphaned. Every entity created, changed or orphaned "
+            "must be owned by a team you maintain (before and after), or nothing is written (403)."
+        ),
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[YamlParser, XYamlParser, TextYamlParser, MultiPartParser],
+    )
+    def import_(self, request):
+        _reject_unknown_params(request, ("name", "force", "format"))
+        force = request.query_params.get("force", "false")
+        if force not in ("true", "false"):
+            raise exceptions.ValidationError({"force": ["Must be true or false."]})
+        if isinstance(request.data, bytes):
+            content, name = request.data, request.query_params.get("name")
+        else:
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise exceptions.ValidationError({"file": ["Send the YAML as a file field named 'file'."]})
+            name = request.data.get("name") or request.query_params.get("name") or upload.name
+            content = upload.read(max_bytes() + 1)
+        if not name or not _UPLOAD_NAME.match(name):
+            raise exceptions.ValidationError(
+                {
+                    "name": [
+                        "Name the upload (1-200 letters, digits, '.', '_', '-'): it is the location re-imports replace."
+                    ]
+                }
+            )
+        if len(content) > max_bytes():
+            problem = too_large(f"upload:{name}")
+            raise ProblemsError([problem], status_code=status.HTTP_400_BAD_REQUEST, code="too_large")
+        # The entities an import of this upload may change or orphan: its own, and those of no location.
+        before = dict(
+            Entity.objects.filter(
+                Q(location__type=Location.Type.UPLOAD, location__target=name) | Q(location__isnull=True)
+            ).values_list("ref_key", "owner_team_id")
+        )
+        report = import_upload(actor=self.actor, name=name, content=content, force=force == "true")
+        self._check_import_permission(request, report, before)
+        body = report.as_dict()
+        written = report.created + report.updated + report.orphaned
+        if report.ok or written:
+            return Response(body)
+        # Nothing was written: say why with an error status, the report alongside.
+        refused = bool(report.refused) and not report.all_problems
+        code = "refused" if refused else "invalid"
+        first = report.refused[0].refused if refused else report.all_problems[0].message
+        status_code = status.HTTP_409_CONFLICT if refused else status.HTTP_400_BAD_REQUEST
+        return Response({"detail": f"Nothing imported: {first}", "code": code, **body}, status=status_code)
+
+    def _check_import_permission(self, request, report, before) -> None:
+        if request.user.is_portal_admin:
+            return
+        touched = {
+            ref.lower() for location in report.locations for name in ("created", "updated", "orphaned")
+            for ref in getattr(location, name)
+        }  # fmt: skip
+        if not touched:
+            return
+        after = dict(Entity.objects.filter(ref_key__in=touched).values_list("ref_key", "owner_team_id"))
+        maintained = set(permissions.team_ids_with_role(request.user, Role.MAINTAINER))
+        refused = sorted(
+            ref
+            for ref in touched
+            if after.get(ref) not in maintained or (ref in before and before[ref] not in maintained)
+        )
+        if refused:
+            shown = ", ".join(refused[:5]) + (f" and {len(refused) - 5} more" if len(refused) > 5 else "")
+            # Raised inside the request's transaction: everything the import wrote is rolled back.
+            self.permission_denied(
+                request,
+                message=f"Nothing imported: you do not maintain the team that owns {shown}.",
+                code="object_permission",
+            )
 
     def object_action(self) -> str:
         if self.action == "create":
