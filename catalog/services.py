@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from audit.services import audit_record
 from catalog.models import Entity, EntityTag, Location, Relation
 from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_ref, ref_key
@@ -46,6 +47,7 @@ from catalog.validation import (
 )
 from portal.actors import Actor
 from portal.models import Team
+from portal.request_context import current_request_id, current_source_ip
 from portal.teams.services import team_create
 
 ORPHAN_ANNOTATION = "backstage.io/orphan"
@@ -324,14 +326,12 @@ def _apply(*, actor, location, incoming, complete, force) -> ApplyResult:
     _resolve_relations_to([entity.ref_key for entity in created])
     orphaned = _orphan(to_orphan, now)
 
-    for entity in created:
-        audit_record(actor=actor, action="entity.create", target=entity, before=None, after=entity.document)
-    for entity in updated:
-        audit_record(
-            actor=actor, action="entity.update", target=entity, before=before[entity.pk], after=entity.document
-        )
-    for entity, old_document in orphaned:
-        audit_record(actor=actor, action="entity.orphan", target=entity, before=old_document, after=entity.document)
+    _audit_many(
+        actor,
+        [("entity.create", e, None, e.document) for e in created]
+        + [("entity.update", e, before[e.pk], e.document) for e in updated]
+        + [("entity.orphan", e, old, e.document) for e, old in orphaned],
+    )
 
     result.created = [e.ref for e in created]
     result.updated = [e.ref for e in updated]
@@ -456,7 +456,7 @@ def _update(location, docs: list[_Doc], team_ids, now) -> tuple[dict[int, dict],
         entity.document, entity.etag, entity.location = doc.document, doc.etag, location
         entity.owner_team_id = team_ids.get(doc.fields["owner_key"])
         entity.orphaned, entity.updated_at = False, now
-    Entity.objects.bulk_update(entities, _UPDATE_FIELDS, batch_size=_CHUNK)
+    _update_rows(entities, _UPDATE_FIELDS)
     return before, entities
 
 
@@ -501,8 +501,63 @@ def _orphan(pks: list[int], now) -> list[tuple[Entity, dict]]:
         entity.document = _orphaned_document(old)
         entity.etag, entity.orphaned, entity.updated_at = document_etag(entity.document), True, now
         out.append((entity, old))
-    Entity.objects.bulk_update(entities, ["document", "etag", "orphaned", "updated_at"], batch_size=_CHUNK)
+    _update_rows(entities, ["document", "etag", "orphaned", "updated_at"])
     return out
+
+
+def _update_rows(entities: list[Entity], fields: list[str]) -> None:
+    """UPDATE ... WHERE id = ? for each row, sent as one executemany.
+
+    bulk_update() builds a CASE WHEN per column and row, which PostgreSQL plans slowly: 2,000 changed
+    entities took 5.7 s that way and take well under a second like this (psycopg pipelines executemany).
+    """
+    if not entities:
+        return
+    columns = [Entity._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+    # Only the model's own table and column names go into the text; every value is a parameter.
+    sql = f"UPDATE {quote(Entity._meta.db_table)} SET {assignments} WHERE {quote(Entity._meta.pk.column)} = %s"  # noqa: S608
+    rows = [
+        [column.get_db_prep_save(getattr(entity, column.attname), connection) for column in columns] + [entity.pk]
+        for entity in entities
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _audit_many(actor: Actor, events: list[tuple[str, Entity, dict | None, dict | None]]) -> None:
+    """The audit events of one apply, inserted together.
+
+    The same fields audit.services.audit_record writes, in bulk: one INSERT a row was half the time of
+    a large import. Like audit_record, it only runs inside the transaction of the change it records.
+    """
+    if not events:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit events must be written inside the transaction of the change they record")
+    common = {
+        "actor_kind": actor.kind,
+        "actor_user": actor.user if actor.user is not None and actor.user.is_authenticated else None,
+        "actor_token": actor.token,
+        "actor_label": actor.label[:200],
+        "request_id": current_request_id(),
+        "source_ip": current_source_ip(),
+        "occurred_at": timezone.now(),
+    }
+    rows = [
+        AuditEvent(
+            action=action,
+            target_type=entity._meta.label_lower,
+            target_id=str(entity.pk),
+            target_repr=str(entity)[:300],
+            before=before,
+            after=after,
+            **common,
+        )
+        for action, entity, before, after in events
+    ]
+    AuditEvent.objects.bulk_create(rows, batch_size=_CHUNK)
 
 
 # --- one entity at a time (REST API and UI) ------------------------------------------------------
