@@ -133,6 +133,11 @@ def test_discovery_keeps_a_resource_entity_per_tagged_resource_with_owner_and_co
         "state-machine",
         "event-bus",
         "vpc",
+        # Listed by the sandbox's tagging extension, as AWS lists them (moto alone does not).
+        "api-gateway",
+        "cloud-map-namespace",
+        "cloud-map-service",
+        "eventbridge-rule",
     }
     assert not any(":task-definition/" in arn for arn in found)  # revisions, not resources
 
