@@ -9,11 +9,11 @@ from django.conf import settings
 from catalog.importing import import_paths
 from catalog.models import Entity, Location
 from portal.actors import Actor
+from tests.compat import EXAMPLES, needs_backstage_examples
 
 pytestmark = pytest.mark.django_db
 
 ACTOR = Actor.for_system("test")
-EXAMPLES = (Path(settings.BASE_DIR).parent / "shared" / "compat" / "backstage-examples").resolve()
 ESTATE = Path(settings.BASE_DIR) / "sandbox" / "estate" / "catalog"
 
 # apis/<name>-api.yaml files whose definition is `$text: https://...`.
@@ -70,6 +70,7 @@ def relative(source: str) -> str:
     return str(Path(source).relative_to(EXAMPLES))
 
 
+@needs_backstage_examples
 def test_every_example_file_imports_as_backstage_would_take_it():
     report = import_paths(actor=ACTOR, paths=[EXAMPLES])
 
@@ -106,6 +107,7 @@ def test_every_example_file_imports_as_backstage_would_take_it():
     ]
 
 
+@needs_backstage_examples
 def test_location_targets_are_followed_from_one_file():
     report = import_paths(actor=ACTOR, paths=[EXAMPLES / "all.yaml", EXAMPLES / "acme" / "org.yaml"])
     # all.yaml -> all-components.yaml -> components/*.yaml, and so on; acme/org.yaml -> the groups.
