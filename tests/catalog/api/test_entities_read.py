@@ -379,3 +379,21 @@ def test_facets_cost_one_query_per_facet(put, orders, django_assert_num_queries)
     with django_assert_num_queries(6):
         facets = client.get(f"{LIST}facets/?kind=component").json()["facets"]
     assert facets["tag"][0] == {"value": "python", "count": 10}
+
+
+@pytest.mark.parametrize("who", ROLES)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "by-ref/api:default/orders",
+        "by-ref/?ref=api:default/orders",
+        "facets/?kind=api",
+        "{id}/relations/",
+        "{id}/graph/?depth=1",
+    ],
+)
+def test_every_read_endpoint_for_every_role(api_as, estate, who, path):
+    response = api_as(who).get(LIST + path.format(id=estate["orders"].pk))
+    assert response.status_code == (401 if who == "anonymous" else 200), response.content
+    if who != "anonymous":
+        assert "component:default/orders-api" in response.content.decode() or "facets" in response.json()

@@ -213,3 +213,16 @@ def test_validate_writes_nothing_and_needs_only_read(api_as, people, who):
 def test_validate_one_valid_document(api_as, people):
     response = api_as("viewer").post(f"{LIST}validate/", component(), format="json")
     assert response.json() == {"valid": True, "problems": []}
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_patch_for_each_role(api_as, entity, who):
+    patch = {"metadata": {"title": "Orders"}}
+    response = api_as(who).patch(f"{LIST}{entity.pk}/", patch, format="json", HTTP_IF_MATCH=f'"{entity.etag}"')
+    after = Entity.objects.get(pk=entity.pk)
+    if who in MAY_WRITE_ORDERS:
+        assert response.status_code == 200
+        assert after.title == "Orders"
+    else:
+        assert refused(response, who)
+        assert after.title == ""
