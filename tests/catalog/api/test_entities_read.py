@@ -265,6 +265,17 @@ def test_facets_for_the_same_filters(api_as, estate):
     assert {"value": "group", "count": 2} in everything["kind"]
 
 
+def test_facets_with_free_text(api_as, estate):
+    facets = api_as("viewer").get(f"{LIST}facets/?q=orders&facet=kind&facet=tag").json()["facets"]
+    assert facets["kind"] == [
+        {"value": "api", "count": 1},
+        {"value": "component", "count": 1},
+        {"value": "group", "count": 1},
+        {"value": "resource", "count": 1},
+    ]
+    assert facets["tag"] == [{"value": "python", "count": 1}, {"value": "rest", "count": 1}]
+
+
 def test_facets_refuse_unknown_facets_and_filters(api_as, estate):
     client = api_as("viewer")
     assert client.get(f"{LIST}facets/?facet=colour").json()["errors"]["facet"][0].startswith("Unknown facet(s) colour")
