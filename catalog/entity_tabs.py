@@ -7,6 +7,7 @@ from catalog.definitions import render_definition
 from catalog.graph_figure import FigureEdge, FigureNode, dependency_figure
 from catalog.models import Entity, Location
 from catalog.templatetags.catalog_ui import ref_url
+from portal.models import Team
 
 # Relations read for the APIs and AWS tabs: a component has a handful; the cap keeps a pathological one bounded.
 RELATIONS_LIMIT = 1000
@@ -24,6 +25,10 @@ def overview_context(request: HttpRequest, entity: Entity) -> dict:
     relations = relations[:RELATIONS_SHOWN]
     outgoing = {(r.type, r.target_ref): r.resolved for r in relations if r.direction == "outgoing"}
     return {
+        # A Group in the default namespace is the portal team of the same slug (one concept, two views).
+        "group_team": Team.objects.filter(slug__iexact=entity.name).first()
+        if entity.kind_key == "group" and entity.namespace == "default"
+        else None,
         "relations": relations,
         "relations_more": more,
         "owner_resolved": outgoing.get(("ownedBy", entity.owner_key), False),

@@ -111,8 +111,9 @@ def entity_list(request):
         # htmx swaps only successful answers; the message is in the partial.
         status = 200 if request.htmx else 400
         return render(request, _list_template(request), context, status=status)
-    # The rows show columns and tags, never the document (an API's definition can be large).
-    rows = entities.defer("document", "search_text").prefetch_related("tag_rows")
+    # The rows show columns, tags and the stored scorecard level, never the document (an API's definition can be
+    # large).
+    rows = entities.select_related("score").defer("document", "search_text").prefetch_related("tag_rows")
     paginator = _CountedPaginator(rows, PAGE_SIZE, total=_total_from_kind_facet(facets, params))
     page = paginator.get_page(params.get("page"))
     context.update(page=page, facet_groups=_facet_groups(facets, params))
@@ -259,7 +260,11 @@ def team_entities_context(team) -> dict:
     so the count here and the catalog's agree. Two queries: the page of rows and the count.
     """
     owner_ref = f"group:default/{team.slug}"
-    owned = selectors.entity_list(params={"owner": [owner_ref], "sort": "kind"}).defer("document", "search_text")
+    owned = (
+        selectors.entity_list(params={"owner": [owner_ref], "sort": "kind"})
+        .select_related("score")
+        .defer("document", "search_text")
+    )
     shown = list(owned[:TEAM_ENTITIES_SHOWN])
     count = len(shown) if len(shown) < TEAM_ENTITIES_SHOWN else owned.count()
     return {"owned_entities": shown, "owned_count": count, "owner_ref": owner_ref}

@@ -296,6 +296,16 @@ def test_the_overview_shows_the_entity_and_its_relations_both_ways(client_as, es
     assert ("apiProvidedBy", "component:default/orders-api") in api_relations
 
 
+def test_a_group_links_to_its_team(client_as, estate):
+    response = client_as("viewer").get(url(estate["group"]))
+    assert response.context["group_team"].slug == "team-orders"
+    assert f'href="{reverse("teams:detail", args=["team-orders"])}"' in response.content.decode()
+    # What the group owns is listed among its relations, the other way round.
+    assert ("ownerOf", "component:default/orders-api") in {
+        (r.type, r.target_ref) for r in response.context["relations"]
+    }
+
+
 def test_tabs_follow_the_kind(client_as, estate):
     def tabs(entity):
         return [tab.slug for tab in client_as("viewer").get(url(entity)).context["tabs"]]
@@ -314,8 +324,9 @@ def test_the_entity_page_costs_the_same_queries_for_many_relations(client_as, es
 
     def overview():
         # 1 session, 2 user, 3 the entity with its team and location, 4 can(): the viewer's role in the owning
-        # team, 5 its relations both ways with both ends, 6 the user menu's memberships.
-        with django_assert_num_queries(6):
+        # team, 5 its relations both ways with both ends, 6 the user menu's memberships, 7-10 the live scorecard
+        # card: one query per context provider of catalog.scorecards' rules (owner, APIs, resources, relations).
+        with django_assert_num_queries(10):
             return client.get(url(estate["service"]))
 
     before = len(overview().context["relations"])
