@@ -164,6 +164,7 @@ def test_the_list_shows_every_entity_with_facet_counts(client_as, estate):
     assert facets["owner"] == {"group:default/team-orders": 6, "group:default/team-payments": 1}
     assert facets["tag"] == {"ecs-fargate": 1, "python": 1}
     assert response.context["page"].paginator.count == 8
+    assert "{#" not in response.content.decode()  # a template comment Django did not take for one
     # The main navigation lights up the catalog.
     assert 'class="nav-link active" href="/catalog/"' in response.content.decode()
 
