@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 import yaml
 from django.db.models import QuerySet
 
+from catalog.importing.reading import reads_back_as_string
 from catalog.models import Entity, Location
 from catalog.services import ORPHAN_ANNOTATION
 
@@ -30,7 +31,14 @@ class _Dumper(yaml.SafeDumper):
 
 def _str(dumper: yaml.SafeDumper, value: str):
     # Multi-line text (API definitions) as a literal block, the way people write it, not one escaped line.
-    style = "|" if "\n" in value else None
+    # PyYAML decides quoting by YAML 1.1, but descriptors are read as YAML 1.2 (as Backstage does), where
+    # e.g. "1e3" and "0o17" are numbers: quote whatever the importer would not read back as this string.
+    if "\n" in value:
+        style = "|"
+    elif not reads_back_as_string(value):
+        style = "'"
+    else:
+        style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

@@ -150,6 +150,11 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|
 _Loader.add_implicit_resolver(MERGE_TAG, re.compile(r"^(?:<<)$"), ["<"])
 
 
+def reads_back_as_string(text: str) -> bool:
+    """Whether `text`, written as a plain (unquoted) scalar, is read back by this loader as the same string."""
+    return _Loader.resolve(_Loader, yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
+
+
 # --- structure check: expansion, recursion and depth, on parse events only ---------------------
 
 

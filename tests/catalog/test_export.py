@@ -105,3 +105,21 @@ def test_whole_catalog_export_streams_one_document_at_a_time(django_assert_max_n
         assert isinstance(chunks, types.GeneratorType)
         chunks = list(chunks)
     assert len(chunks) == len(DOCUMENTS) and all(chunk.startswith("---\n") for chunk in chunks)
+
+
+def test_strings_that_yaml_1_2_reads_as_numbers_survive_the_round_trip():
+    # PyYAML writes "1e3" and "0o17" unquoted (YAML 1.1 has no such numbers), but descriptors are read as
+    # YAML 1.2, as Backstage reads them, where both are numbers: the export must quote them.
+    from catalog.importing.reading import parse_documents
+
+    tricky = ["1e3", "0o17", "0x1F", "true", "null", "12", "~", "yes", "orders"]
+    document = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {"name": "tricky"},
+        "spec": {"type": "service", "lifecycle": "production", "owner": "team-a", "note": tricky},
+    }
+    assert apply(location_for(type="file", target="/tricky.yaml"), [document]).created == ["component:default/tricky"]
+    text = export_yaml(Entity.objects.filter(name="tricky"))
+    [(_, read_back)] = parse_documents(text, source="export")
+    assert read_back["spec"]["note"] == tricky

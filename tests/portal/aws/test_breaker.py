@@ -17,13 +17,11 @@ def test_opens_after_n_failures_then_fails_fast_without_network(endpoint_down, o
             caller_identity(own_account)
     assert CircuitBreaker(OWN_ACCOUNT_ID, "sts").state().state == OPEN
 
-    started = time.monotonic()
     with count_aws_calls() as calls, pytest.raises(AwsCircuitOpen) as refused:
         caller_identity(own_account)
 
     assert isinstance(refused.value, AwsUnavailable)
-    assert calls.total_attempts == 0  # no HTTP request was even built
-    assert time.monotonic() - started < 0.1
+    assert calls.total_attempts == 0  # no HTTP request was even built: failing fast needs no timing assertion
     assert "paused" in str(refused.value) and "try again in" in str(refused.value)
 
 
