@@ -5,7 +5,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from audit.models import AppendOnlyError, AuditEvent
-from audit.services import audit_record, snapshot
+from audit.services import audit_record, audit_record_many, snapshot
 from portal.actors import Actor
 from portal.models import Team, User
 from portal.request_context import request_id_var, source_ip_var
@@ -106,3 +106,24 @@ def test_deleting_the_user_keeps_the_history(event, alice):
     alice.delete()
     stored = AuditEvent.objects.get(pk=event.pk)
     assert (stored.actor_label, stored.actor_user_id) == ("alice", alice_id)
+
+
+def test_many_events_are_recorded_in_one_insert_with_the_same_context(alice, django_assert_num_queries):
+    teams = [Team.objects.create(slug=f"team-{n}", name=f"Team {n}") for n in range(3)]
+    events = [("team.create", t, None, snapshot(t)) for t in teams]
+    token = request_id_var.set("req-bulk")
+    try:
+        with transaction.atomic(), django_assert_num_queries(1):
+            count = audit_record_many(actor=Actor(user=alice), events=events)
+    finally:
+        request_id_var.reset(token)
+    assert count == 3
+    stored = AuditEvent.objects.filter(action="team.create").order_by("id")
+    assert [e.target_repr for e in stored] == ["Team 0", "Team 1", "Team 2"]
+    assert {(e.actor_label, e.request_id) for e in stored} == {("alice", "req-bulk")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_events_also_refuse_to_be_recorded_outside_a_transaction(alice):
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        audit_record_many(actor=Actor(user=alice), events=[("thing.do", None, None, None)])
