@@ -480,3 +480,15 @@ def test_the_entity_card_and_badge(team_a):
     assert "Linked resources put its metrics" in card  # the why of a failing rule
     assert 'data-rule="has-owner" data-passed="true"' in card
     assert 'data-level="silver"' in badge
+
+
+def test_migrate_registered_the_catalog_schedules(db):
+    from django_celery_beat.models import PeriodicTask
+
+    registered = dict(PeriodicTask.objects.filter(name__startswith="catalog: ").values_list("name", "task"))
+
+    assert registered == {
+        "catalog: discover AWS resources": "catalog.tasks.catalog_discover_all",
+        "catalog: scorecards": "catalog.tasks.scorecards_compute",
+        "catalog: scorecards of changed entities": "catalog.tasks.scorecards_compute_changed",
+    }
