@@ -552,6 +552,23 @@ def test_an_invalid_edit_says_why_and_changes_nothing(client_as, estate, text, e
     assert Entity.objects.get(pk=service.pk).etag == service.etag
 
 
+@pytest.mark.parametrize(("who", "allowed"), [("maintainer", False), ("portal_admin", True)])
+def test_giving_an_entity_to_a_team_one_does_not_maintain_is_refused(client_as, estate, who, allowed):
+    service = estate["service"]
+    entity_events = AuditEvent.objects.filter(target_type="catalog.entity")
+    events = entity_events.count()
+    text = _edited(service, "Takes and tracks customer orders.").replace("group:team-orders", "group:team-payments")
+    edit = reverse("catalog:entity_edit", args=["default", "component", "orders-api"])
+    response = client_as(who).post(edit, {"document": text, "etag": service.etag})
+    service.refresh_from_db()
+    if allowed:
+        assert response.status_code == 302 and service.owner_key == "group:default/team-payments"
+    else:
+        assert response.status_code == 403 and "You do not maintain Payments" in response.content.decode()
+        assert service.owner_key == "group:default/team-orders"
+        assert entity_events.count() == events  # the update and its audit event rolled back together
+
+
 @pytest.mark.parametrize(
     ("who", "allowed"), [("viewer", False), ("outsider", False), ("maintainer", True), ("portal_admin", True)]
 )
@@ -613,6 +630,20 @@ def test_an_upload_is_imported_and_reported(client_as, people):
         reverse("catalog:import"), {"file": SimpleUploadedFile("catalog-info.yaml", UPLOAD)}
     )
     assert again.context["report"].unchanged == 1 and again.context["report"].created == 0
+
+
+def test_an_upload_touching_another_teams_entities_is_refused_whole(client_as, people):
+    entity_events = AuditEvent.objects.filter(target_type="catalog.entity")
+    entities, events = Entity.objects.count(), entity_events.count()
+    upload = SimpleUploadedFile("catalog-info.yaml", UPLOAD.split(b"---")[0])  # invoices, owned by team-orders
+    response = client_as("outsider").post(reverse("catalog:import"), {"file": upload})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert 'data-testid="import-forbidden"' in body and "component:default/invoices" in body
+    assert (Entity.objects.count(), entity_events.count()) == (entities, events)
+    # A portal admin may import anyone's.
+    upload = SimpleUploadedFile("catalog-info.yaml", UPLOAD.split(b"---")[0])
+    assert client_as("portal_admin").post(reverse("catalog:import"), {"file": upload}).context["report"].created == 1
 
 
 def test_an_upload_over_the_limit_is_refused_before_reading(client_as, people, settings):
