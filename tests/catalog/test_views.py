@@ -112,7 +112,7 @@ def estate(orders, payments):
                         {"url": "javascript:alert(1)", "title": "Sneaky"},
                     ],
                     "labels": {"tier": "1"},
-                    "annotations": {"meridian.dev/aws-tag-service": "orders-api"},
+                    "annotations": {"meridian.io/aws-service-tag": "orders-api"},
                 },
                 type="service",
                 providesApis=["orders"],
@@ -283,7 +283,7 @@ def test_the_overview_shows_the_entity_and_its_relations_both_ways(client_as, es
     assert f'href="{url(estate["system"])}"' in body  # system resolved
     assert 'href="https://runbooks.example.com/orders"' in body
     assert 'href="javascript:' not in body  # a link that is not http(s)/mailto is shown as text
-    assert "meridian.dev/aws-tag-service" in body and "tier" in body and "ecs-fargate" in body
+    assert "meridian.io/aws-service-tag" in body and "tier" in body and "ecs-fargate" in body
     relations = {(r.type, r.target_ref, r.resolved) for r in response.context["relations"]}
     assert ("dependsOn", "component:default/order-saga", True) in relations
     assert ("dependsOn", "component:default/not-yet-there", False) in relations
