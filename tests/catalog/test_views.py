@@ -199,6 +199,22 @@ def test_a_chosen_value_outside_the_facet_still_shows_checked(client_as, estate)
     assert b'data-testid="no-results"' in response.content
 
 
+def test_each_facet_lists_its_twenty_most_frequent_values(client_as, orders):
+    for n in range(22):
+        tags = [f"tag-{n:02d}"] + (["common"] if n < 5 else [])
+        create(
+            doc("Component", f"svc-{n}", metadata={"tags": tags}, type="service", owner="team-orders", lifecycle="beta")
+        )
+    response = client_as("viewer").get(reverse("catalog:index"), {"tag": "tag-21"})
+    tags = next(g for g in response.context["facet_groups"] if g["name"] == "tag")["values"]
+    # Counted with the tag filter (tags combine with AND): only tag-21 remains, chosen and listed.
+    assert [(t["value"], t["count"], t["checked"]) for t in tags] == [("tag-21", 1, True)]
+    everything = client_as("viewer").get(reverse("catalog:index"))
+    tags = next(g for g in everything.context["facet_groups"] if g["name"] == "tag")["values"]
+    assert len(tags) == 20 and tags[0] == {"value": "common", "count": 5, "checked": False}
+    assert everything.context["page"].paginator.count == 22
+
+
 @pytest.mark.parametrize(
     ("params", "name"),
     [({"kind": "not a kind"}, "kind"), ({"sort": "colour"}, "sort"), ({"owner": "group:a/b/c"}, "owner")],
