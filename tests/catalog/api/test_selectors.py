@@ -16,6 +16,7 @@ from catalog.selectors import (
     entity_search,
 )
 from tests.catalog.api.conftest import document
+from tests.catalog.facet_queries import facet_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -150,8 +151,8 @@ def test_the_filterset_renders_as_a_form_for_the_page(estate):
 def test_facets_with_every_filter_but_their_own(estate, django_assert_num_queries):
     params = {"kind": "component"}
     queryset = entity_list(params=params)
-    # one GROUP BY per facet: kind, type, owner, lifecycle, system, tag
-    with django_assert_num_queries(6):
+    # one GROUP BY per facet: kind, type, owner, lifecycle, system, tag (fewer on PostgreSQL: facet_queries)
+    with django_assert_num_queries(facet_queries("kind")):
         facets = entity_facets(queryset, params=params)
     assert facets["kind"] == [("api", 2), ("component", 2), ("group", 2), ("resource", 1), ("system", 1)]
     assert facets["type"] == [("service", 1), ("worker", 1)]
