@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
@@ -20,8 +19,8 @@ from catalog import selectors, services
 from catalog.exporting import document_yaml, exported_document
 from catalog.filters import DEFAULT_SORT, SORT_CHOICES
 from catalog.forms import EntityDocumentForm, ImportForm
-from catalog.importing import import_upload
-from catalog.models import Entity, Location
+from catalog.importing import import_upload_for
+from catalog.models import Entity
 from catalog.refs import RefError, parse_ref
 from catalog.tabs import tab_for, tabs_for
 from catalog.templatetags.catalog_ui import entity_url
@@ -269,43 +268,13 @@ def catalog_import(request):
     if not form.is_valid():
         return render(request, "catalog/import.html", {"form": form}, status=400)
     upload = form.cleaned_data["file"]
-    with transaction.atomic():
-        # What an upload of this name may change or orphan: its own earlier entities, and those of no location.
-        before = dict(
-            Entity.objects.filter(
-                Q(location__type=Location.Type.UPLOAD, location__target=upload.name) | Q(location__isnull=True)
-            ).values_list("ref_key", "owner_team_id")
-        )
-        report = import_upload(
-            actor=Actor.from_request(request), name=upload.name, content=upload.read(), force=form.cleaned_data["force"]
-        )
-        refused = _import_refusals(request.user, report, before)
-        if refused:
-            # As the REST import does: all or nothing, so the whole import and its audit events roll back.
-            transaction.set_rollback(True)
+    report, refused = import_upload_for(
+        actor=Actor.from_request(request), name=upload.name, content=upload.read(), force=form.cleaned_data["force"]
+    )
     if refused:
         context = {"form": form, "file_name": upload.name, "refused_refs": refused}
         return render(request, "catalog/import.html", context, status=403)
     return render(request, "catalog/import.html", {"form": ImportForm(), "report": report, "file_name": upload.name})
-
-
-def _import_refusals(user, report, before: dict[str, int | None]) -> list[str]:
-    """The entities an import created, changed or orphaned whose team (before or after) the user does not maintain."""
-    if user.is_portal_admin:
-        return []
-    touched = {
-        ref.lower()
-        for location in report.locations
-        for name in ("created", "updated", "orphaned")
-        for ref in getattr(location, name)
-    }
-    if not touched:
-        return []
-    after = dict(Entity.objects.filter(ref_key__in=touched).values_list("ref_key", "owner_team_id"))
-    maintained = set(team_ids_with_role(user, Role.MAINTAINER))
-    return sorted(
-        ref for ref in touched if after.get(ref) not in maintained or (ref in before and before[ref] not in maintained)
-    )
 
 
 # --- the team page's part -----------------------------------------------------------------------------------

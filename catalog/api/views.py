@@ -12,7 +12,6 @@ import re
 from dataclasses import asdict
 from types import SimpleNamespace
 
-from django.db.models import Q
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -35,14 +34,14 @@ from catalog.api.serializers import (
     ValidateResultSerializer,
 )
 from catalog.filters import FILTER_NAMES, EntityFilterSet
-from catalog.importing import import_upload
+from catalog.importing import import_upload_for
 from catalog.importing.reading import max_bytes, too_large
-from catalog.models import Entity, Location
+from catalog.models import Entity
 from catalog.refs import RefError, parse_ref
 from catalog.validation import validate_document
 from portal import permissions
 from portal.api.viewsets import PortalGenericViewSet
-from portal.models import Role, Team
+from portal.models import Team
 
 RELATIONS_EMBEDDED = 200
 MAX_VALIDATE_DOCUMENTS = 1000
@@ -467,14 +466,16 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         if len(content) > max_bytes():
             problem = too_large(f"upload:{name}")
             raise ProblemsError([problem], status_code=status.HTTP_400_BAD_REQUEST, code="too_large")
-        # The entities an import of this upload may change or orphan: its own, and those of no location.
-        before = dict(
-            Entity.objects.filter(
-                Q(location__type=Location.Type.UPLOAD, location__target=name) | Q(location__isnull=True)
-            ).values_list("ref_key", "owner_team_id")
-        )
-        report = import_upload(actor=self.actor, name=name, content=content, force=force == "true")
-        self._check_import_permission(request, report, before)
+        report, refused_refs = import_upload_for(actor=self.actor, name=name, content=content, force=force == "true")
+        if refused_refs:
+            shown = ", ".join(refused_refs[:5]) + (
+                f" and {len(refused_refs) - 5} more" if len(refused_refs) > 5 else ""
+            )
+            self.permission_denied(
+                request,
+                message=f"Nothing imported: you do not maintain the team that owns {shown}.",
+                code="object_permission",
+            )
         body = report.as_dict()
         written = report.created + report.updated + report.orphaned
         if report.ok or written:
@@ -485,31 +486,6 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         first = report.refused[0].refused if refused else report.all_problems[0].message
         status_code = status.HTTP_409_CONFLICT if refused else status.HTTP_400_BAD_REQUEST
         return Response({"detail": f"Nothing imported: {first}", "code": code, **body}, status=status_code)
-
-    def _check_import_permission(self, request, report, before) -> None:
-        if request.user.is_portal_admin:
-            return
-        touched = {
-            ref.lower() for location in report.locations for name in ("created", "updated", "orphaned")
-            for ref in getattr(location, name)
-        }  # fmt: skip
-        if not touched:
-            return
-        after = dict(Entity.objects.filter(ref_key__in=touched).values_list("ref_key", "owner_team_id"))
-        maintained = set(permissions.team_ids_with_role(request.user, Role.MAINTAINER))
-        refused = sorted(
-            ref
-            for ref in touched
-            if after.get(ref) not in maintained or (ref in before and before[ref] not in maintained)
-        )
-        if refused:
-            shown = ", ".join(refused[:5]) + (f" and {len(refused) - 5} more" if len(refused) > 5 else "")
-            # Raised inside the request's transaction: everything the import wrote is rolled back.
-            self.permission_denied(
-                request,
-                message=f"Nothing imported: you do not maintain the team that owns {shown}.",
-                code="object_permission",
-            )
 
     def object_action(self) -> str:
         if self.action == "create":

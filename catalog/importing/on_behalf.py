@@ -1,0 +1,48 @@
+"""An upload imported for a person (the import page and POST /api/v1/entities/import): all or nothing.
+
+Every entity the upload creates, changes or orphans must belong, before and after, to a team the person
+maintains; otherwise nothing is written, audit events included. Portal admins may import anything.
+"""
+
+from django.db import transaction
+from django.db.models import Q
+
+from catalog.importing.importer import import_upload
+from catalog.importing.report import ImportReport
+from catalog.models import Entity, Location
+from portal.models import Role
+from portal.permissions import team_ids_with_role
+
+
+def import_upload_for(*, actor, name: str, content: bytes, force: bool = False) -> tuple[ImportReport, list[str]]:
+    """Import as `actor.user`; returns the report and the refs refused (empty when the import stands)."""
+    with transaction.atomic():
+        # What an upload of this name may change or orphan: its own earlier entities, and those of no location.
+        before = dict(
+            Entity.objects.filter(
+                Q(location__type=Location.Type.UPLOAD, location__target=name) | Q(location__isnull=True)
+            ).values_list("ref_key", "owner_team_id")
+        )
+        report = import_upload(actor=actor, name=name, content=content, force=force)
+        refused = _refused(actor.user, report, before)
+        if refused:
+            transaction.set_rollback(True)
+    return report, refused
+
+
+def _refused(user, report: ImportReport, before: dict[str, int | None]) -> list[str]:
+    if user.is_portal_admin:
+        return []
+    touched = {
+        ref.lower()
+        for location in report.locations
+        for name in ("created", "updated", "orphaned")
+        for ref in getattr(location, name)
+    }
+    if not touched:
+        return []
+    after = dict(Entity.objects.filter(ref_key__in=touched).values_list("ref_key", "owner_team_id"))
+    maintained = set(team_ids_with_role(user, Role.MAINTAINER))
+    return sorted(
+        ref for ref in touched if after.get(ref) not in maintained or (ref in before and before[ref] not in maintained)
+    )
