@@ -2,7 +2,7 @@
 (as on the developers' and CI machines), or MERIDIAN_BACKSTAGE_EXAMPLES.
 
 A laptop's fresh clone has no such folder, so the tests that read it are skipped there; under CI
-(CI=true) they are never skipped, so a missing folder fails the run instead of hiding."""
+(CI=true) a missing folder fails them with a message saying so, rather than hiding them."""
 
 import os
 from pathlib import Path
@@ -14,7 +14,14 @@ EXAMPLES = Path(
     os.environ.get("MERIDIAN_BACKSTAGE_EXAMPLES", ROOT.parent / "shared" / "compat" / "backstage-examples")
 ).resolve()
 
-needs_backstage_examples = pytest.mark.skipif(
-    not EXAMPLES.is_dir() and os.environ.get("CI") != "true",
-    reason=f"Backstage's example files are not at {EXAMPLES} (set MERIDIAN_BACKSTAGE_EXAMPLES)",
-)
+needs_backstage_examples = pytest.mark.usefixtures("backstage_examples")
+
+
+@pytest.fixture
+def backstage_examples() -> Path:
+    if EXAMPLES.is_dir():
+        return EXAMPLES
+    message = f"Backstage's example files are not at {EXAMPLES} (set MERIDIAN_BACKSTAGE_EXAMPLES)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + ": CI must have shared/ beside the checkout", pytrace=False)
+    pytest.skip(message)

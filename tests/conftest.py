@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from portal.celery import app as celery_app
+from tests.compat import backstage_examples  # noqa: F401 - a fixture for every test
 
 # The sandbox's fixtures, and its moto extensions installed for every test that uses mock_aws.
 pytest_plugins = ["sandbox.testing"]
