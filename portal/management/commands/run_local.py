@@ -117,6 +117,8 @@ class Command(BaseCommand):
             celery = [sys.executable, "-m", "celery", "-A", "portal"]
             self._start("worker", [*celery, "worker", "-l", "INFO", "--concurrency", "2", "--without-gossip",
                                    "--without-mingle"], env)  # fmt: skip
+            # The periodic work once now, so the demo opens verified, discovered and scored.
+            self._run("setup", [*manage, "schedules_run"], env)
             self._start("beat", [*celery, "beat", "-l", "INFO", "-s", str(settings.VAR_DIR / "celerybeat")], env)
             self._start("web", [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}",
                                 "--workers", "2", "--threads", "4", "--timeout", "60"], env)  # fmt: skip

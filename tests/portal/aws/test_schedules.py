@@ -58,3 +58,17 @@ def test_post_migrate_registers_them_even_after_a_flush():
     call_command("flush", "--no-input")
 
     assert PeriodicTask.objects.filter(name="aws: verify accounts").exists()
+
+
+def test_schedules_run_enqueues_every_schedule_or_the_named_ones(db, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from portal.schedules import SCHEDULES
+
+    call_command("schedules_run")
+    assert capsys.readouterr().out.count("enqueued ") == len(SCHEDULES)
+    call_command("schedules_run", "aws: verify accounts")
+    assert capsys.readouterr().out.strip() == "enqueued aws: verify accounts (portal.aws.tasks.aws_accounts_verify_all)"
+    with pytest.raises(CommandError, match="No schedule named 'nope'"):
+        call_command("schedules_run", "nope")
