@@ -9,6 +9,7 @@ Each node carries the URL of its entity page in `customdata`, which
 static/catalog/graph.js follows on click; unresolved references have none.
 """
 
+import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
@@ -74,17 +75,33 @@ def _layers(nodes: list[FigureNode], edges: list[FigureEdge]) -> dict[str, int]:
     return layer
 
 
+# A step with more nodes than this is laid out in several columns side by side, so that the figure stays
+# about one screen high and the entity itself, in the middle, is in view when the tab opens.
+MAX_PER_COLUMN = 10
+
+
 def _positions(nodes: list[FigureNode], edges: list[FigureEdge]) -> dict[str, tuple[float, float]]:
     layer = _layers(nodes, edges)
-    columns: dict[int, list[FigureNode]] = defaultdict(list)
+    steps: dict[int, list[FigureNode]] = defaultdict(list)
     for node in nodes:
-        columns[layer[node.key]].append(node)
+        steps[layer[node.key]].append(node)
+    # x of each step's first column: the root's step at 0, each further step past the columns of the one before.
+    start = {0: 0.0}
+    for direction in (1, -1):
+        step = direction
+        while step in steps:
+            before = steps[step - direction]
+            start[step] = start[step - direction] + direction * math.ceil(len(before) / MAX_PER_COLUMN)
+            step += direction
     positions = {}
-    for x, column in columns.items():
-        column.sort(key=lambda n: (not n.root, n.kind, n.name.lower()))
-        height = len(column)
-        for i, node in enumerate(column):
-            positions[node.key] = (float(x), (height - 1) / 2 - i)
+    for step, group in steps.items():
+        group.sort(key=lambda n: (not n.root, n.kind, n.name.lower()))
+        direction = -1 if step < 0 else 1
+        for index, node in enumerate(group):
+            column, row = divmod(index, MAX_PER_COLUMN)
+            height = min(len(group) - column * MAX_PER_COLUMN, MAX_PER_COLUMN)
+            x = start[step] + direction * column
+            positions[node.key] = (float(x), (height - 1) / 2 - row)
     return positions
 
 
@@ -166,6 +183,6 @@ def dependency_figure(nodes: list[FigureNode], edges: list[FigureEdge]) -> dict:
             "dragmode": "pan",
             "plot_bgcolor": "#ffffff",
             "paper_bgcolor": "#ffffff",
-            "height": max(360, 90 * max(len([1 for p in pos.values() if p[0] == x]) for x in set(xs))),
+            "height": max(360, 70 * max(len([1 for p in pos.values() if p[0] == x]) for x in set(xs))),
         },
     }
