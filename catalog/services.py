@@ -320,8 +320,14 @@ def _apply(*, actor, location, incoming, complete, force) -> ApplyResult:
     created = _create(location, new, team_ids)
     before, updated = _update(location, changed, team_ids, now)
     _write_tags(created, updated, before)
-    _write_relations(created, updated, before)
-    _resolve_relations_to([entity.ref_key for entity in created])
+    dangling = _write_relations(created, updated, before)
+    arrived = [entity.ref_key for entity in created]
+    _resolve_relations_to(arrived)
+    # Another import committing at the same time cannot see this transaction's rows, nor this one its: a
+    # relation written here to an entity it creates (or the reverse) would stay unresolved. Once both have
+    # committed, the later of the two resolves it.
+    if arrived or dangling:
+        transaction.on_commit(lambda: _resolve_relations_to([*arrived, *dangling]))
     orphaned = _orphan(to_orphan, now)
 
     audit_record_many(
@@ -466,7 +472,8 @@ def _write_tags(created: list[Entity], updated: list[Entity], before: dict[int, 
     EntityTag.objects.bulk_create(rows, batch_size=_CHUNK)
 
 
-def _write_relations(created: list[Entity], updated: list[Entity], before: dict[int, dict]) -> None:
+def _write_relations(created: list[Entity], updated: list[Entity], before: dict[int, dict]) -> list[str]:
+    """Write the relations of new and changed entities; returns the target keys left unresolved."""
     relink = [e for e in updated if _relations(e.document) != _relations(before[e.pk])]
     for chunk in _chunks([e.pk for e in relink]):
         Relation.objects.filter(source_id__in=chunk).delete()
@@ -479,6 +486,7 @@ def _write_relations(created: list[Entity], updated: list[Entity], before: dict[
         for pk, rel_type, key in wanted
     ]
     Relation.objects.bulk_create(rows, batch_size=_CHUNK)
+    return sorted({key for _, _, key in wanted if key not in targets})
 
 
 def _resolve_relations_to(keys: list[str]) -> None:
