@@ -152,7 +152,7 @@ def main():
         def import_file(path):
             response = http.request(
                 "POST",
-                f"{base}/api/v1/entities/import?name={path.name}",
+                f"{base}/api/v1/entities/import/?name={path.name}",
                 body=path.read_bytes(),
                 headers={**api, "Content-Type": "application/yaml"},
             )
