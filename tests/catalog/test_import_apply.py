@@ -11,22 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditEvent
 from catalog.importing import import_paths
 from catalog.models import Entity
-from portal.actors import Actor
+from tests.catalog.descriptors import ACTOR, COMPONENT
 
 pytestmark = pytest.mark.django_db
 
-ACTOR = Actor.for_system("test")
 
-COMPONENT = """\
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: service
-  lifecycle: production
-  owner: team-a
-"""
 GROUP = (
     "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\nspec:\n  type: team\n  children: []\n"
 )

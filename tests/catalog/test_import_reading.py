@@ -8,22 +8,9 @@ import pytest
 from catalog.importing import import_paths, import_upload
 from catalog.importing.reading import ReadRefused, parse_documents
 from catalog.models import Entity
-from portal.actors import Actor
+from tests.catalog.descriptors import ACTOR, COMPONENT
 
 pytestmark = pytest.mark.django_db
-
-ACTOR = Actor.for_system("test")
-
-COMPONENT = """\
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: service
-  lifecycle: production
-  owner: team-a
-"""
 
 
 def write(folder, files: dict[str, str]):

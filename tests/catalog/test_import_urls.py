@@ -10,22 +10,10 @@ import pytest
 from catalog.importing import import_url
 from catalog.importing.urls import UrlRefused, check_url
 from catalog.models import Entity, Location
-from portal.actors import Actor
+from tests.catalog.descriptors import ACTOR, COMPONENT
 
 pytestmark = pytest.mark.django_db
 
-ACTOR = Actor.for_system("test")
-
-COMPONENT = """\
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: service
-  lifecycle: production
-  owner: team-a
-"""
 
 PAGES = {
     "/catalog/all.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\n"
