@@ -44,6 +44,7 @@ from catalog.validation import (
     to_json_safe,
     validate_document,
 )
+from catalog.version import catalog_changed
 from portal.actors import Actor
 from portal.models import Team
 from portal.teams.services import team_create
@@ -340,6 +341,8 @@ def _apply(*, actor, location, incoming, complete, force) -> ApplyResult:
     result.created = [e.ref for e in created]
     result.updated = [e.ref for e in updated]
     result.orphaned = [e.ref for e, _ in orphaned]
+    if created or updated or orphaned:
+        catalog_changed()
     return result
 
 
@@ -618,6 +621,7 @@ def entity_delete(*, actor: Actor, entity: Entity) -> None:
     current = Entity.objects.select_for_update().get(pk=entity.pk)
     audit_record(actor=actor, action="entity.delete", target=current, before=current.document, after=None)
     current.delete()
+    catalog_changed()
 
 
 def team_entities_link(*, team: Team) -> int:
