@@ -25,6 +25,9 @@ class Location(models.Model):
     target = models.CharField(max_length=1000, help_text="Path, URL, upload name, or aws:<account>:<region>.")
     created_at = models.DateTimeField(auto_now_add=True)
     last_imported_at = models.DateTimeField(null=True, blank=True)
+    # The locations its Location entities led to when it was last imported: one that no location leads to
+    # any more has its entities orphaned, as Backstage orphans the children a Location no longer emits.
+    children = models.ManyToManyField("self", symmetrical=False, related_name="parents", blank=True)
 
     class Meta:
         ordering = ["type", "target"]

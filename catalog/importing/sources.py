@@ -49,6 +49,10 @@ class Source:
     # reported, while the Location entity itself is applied, as Backstage keeps it.
     unfollowed: list[Problem] = field(default_factory=list)
     substituted: set[Ref] = field(default_factory=set)
+    # The sources its Location entities name: those followed, and required ones that are missing (what the
+    # catalog holds from those stays, as from any source that cannot be read). A source named before and
+    # not now is one whose entities are orphaned.
+    named: set[Ref] = field(default_factory=set)
 
 
 @dataclass
@@ -231,8 +235,10 @@ class Reader:
                 )
                 continue
             if target.type == FILE:
+                named = found
                 found = [each for each in found if os.path.isfile(each.target)]
                 if not found and not target.optional:
+                    source.named.update(named)
                     source.unfollowed.append(
                         _problem(
                             ref.source,
@@ -242,6 +248,7 @@ class Reader:
                             f"{where}: {target.value} does not exist (spec.presence: optional allows that)",
                         )
                     )
+            source.named.update(found)
             for each in found:
                 self._enqueue(each, source.root, explicit=True)
 

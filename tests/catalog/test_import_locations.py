@@ -3,9 +3,13 @@
 import os
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from audit.models import AuditEvent
 from catalog.importing import import_paths, import_upload
 from catalog.models import Entity, Location
+from catalog.services import entities_apply
 from tests.catalog.descriptors import ACTOR, COMPONENT
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +92,148 @@ def test_a_target_of_a_type_that_cannot_be_read_is_reported(tmp_path):
     report = import_paths(actor=ACTOR, paths=[tmp_path])
     assert [p.rule for p in report.problems] == ["location.type-unsupported"]
     assert names() == ["all"]
+
+
+# --- targets no longer named ------------------------------------------------------------------
+
+
+@pytest.fixture
+def named(tmp_path):
+    """all.yaml names a.yaml and more.yaml, a Location naming b.yaml; c.yaml is named by nothing yet."""
+    return write(
+        tmp_path,
+        {
+            "all.yaml": location("all", "./a.yaml", "./more.yaml"),
+            "a.yaml": COMPONENT.format(name="a"),
+            "more.yaml": location("more", "./b.yaml"),
+            "b.yaml": COMPONENT.format(name="b") + "---\n" + COMPONENT.format(name="b2"),
+            "c.yaml": location("c", "./b.yaml"),
+        },
+    )
+
+
+def orphans() -> list[str]:
+    return sorted(Entity.objects.filter(orphaned=True).values_list("name", flat=True))
+
+
+def test_a_target_no_longer_named_orphans_its_entities_and_those_of_its_location_children(named):
+    assert import_paths(actor=ACTOR, paths=[named / "all.yaml"]).ok
+    (named / "all.yaml").write_text(location("all", "./a.yaml"))
+
+    report = import_paths(actor=ACTOR, paths=[named / "all.yaml"], force=True)
+
+    assert report.ok, report.as_text()
+    root = named.resolve()
+    assert [(loc.target, loc.orphaned) for loc in report.locations if loc.orphaned] == [
+        (str(root / "more.yaml"), ["location:default/more"]),
+        (str(root / "b.yaml"), ["component:default/b", "component:default/b2"]),
+    ]
+    assert names() == ["a", "all", "b", "b2", "more"]  # orphaned, not deleted
+    assert orphans() == ["b", "b2", "more"]
+    assert Entity.objects.get(name="b").annotations["backstage.io/orphan"] == "true"
+    events = AuditEvent.objects.filter(action="entity.orphan")
+    assert sorted(events.values_list("target_repr", flat=True)) == [
+        "component:default/b",
+        "component:default/b2",
+        "location:default/more",
+    ]
+    # Orphaned once: the next import has nothing more to do.
+    again = import_paths(actor=ACTOR, paths=[named / "all.yaml"])
+    assert again.ok and again.orphaned == 0 and again.updated == 0
+
+
+def test_the_orphan_guard_refuses_emptying_a_target_no_longer_named_until_forced(named):
+    import_paths(actor=ACTOR, paths=[named / "all.yaml"])
+    (named / "all.yaml").write_text(location("all", "./a.yaml"))
+
+    guarded = import_paths(actor=ACTOR, paths=[named / "all.yaml"])
+
+    assert not guarded.ok
+    [refused] = guarded.refused
+    assert refused.target == str((named / "more.yaml").resolve())
+    assert "CATALOG_ORPHAN_GUARD" in refused.refused
+    assert orphans() == []
+    # Refused is not forgotten: the same import with force empties it.
+    forced = import_paths(actor=ACTOR, paths=[named / "all.yaml"], force=True)
+    assert forced.orphaned == 3
+    assert orphans() == ["b", "b2", "more"]
+
+
+def test_a_refusal_further_down_keeps_the_whole_chain_for_the_next_import(named):
+    import_paths(actor=ACTOR, paths=[named / "all.yaml"])
+    more = Location.objects.get(target=str((named / "more.yaml").resolve()))
+    # more.yaml's own entities are orphaned already, so only b.yaml's are left for the guard to refuse.
+    entities_apply(actor=ACTOR, location=more, incoming=[], complete=True, force=True)
+    (named / "all.yaml").write_text(location("all", "./a.yaml"))
+
+    guarded = import_paths(actor=ACTOR, paths=[named / "all.yaml"])
+
+    assert [loc.target for loc in guarded.refused] == [str((named / "b.yaml").resolve())]
+    assert more.parents.count() == 1 and more.children.count() == 1
+    forced = import_paths(actor=ACTOR, paths=[named / "all.yaml"], force=True)
+    assert forced.orphaned == 2
+    assert orphans() == ["b", "b2", "more"]
+    assert more.parents.count() == 0 and more.children.count() == 0
+
+
+def test_a_target_named_again_brings_its_entities_back(named):
+    import_paths(actor=ACTOR, paths=[named / "all.yaml"])
+    (named / "all.yaml").write_text(location("all", "./a.yaml"))
+    import_paths(actor=ACTOR, paths=[named / "all.yaml"], force=True)
+    (named / "all.yaml").write_text(location("all", "./a.yaml", "./more.yaml"))
+
+    report = import_paths(actor=ACTOR, paths=[named / "all.yaml"])
+
+    assert report.ok
+    assert sorted(report.locations[-1].updated + report.locations[-2].updated) == [
+        "component:default/b",
+        "component:default/b2",
+        "location:default/more",
+    ]
+    assert orphans() == []
+    assert "backstage.io/orphan" not in Entity.objects.get(name="b").annotations
+
+
+def test_a_target_another_imported_location_still_leads_to_keeps_its_entities(named):
+    import_paths(actor=ACTOR, paths=[named / "all.yaml", named / "c.yaml"])
+    (named / "all.yaml").write_text(location("all", "./a.yaml"))
+
+    report = import_paths(actor=ACTOR, paths=[named / "all.yaml"], force=True)
+
+    assert report.ok
+    assert orphans() == ["more"]  # c.yaml still names b.yaml
+    # Once c.yaml no longer names it either, nothing leads to b.yaml.
+    (named / "c.yaml").write_text(location("c", "./a.yaml"))
+    import_paths(actor=ACTOR, paths=[named / "c.yaml"], force=True)
+    assert orphans() == ["b", "b2", "more"]
+
+
+def test_a_target_still_named_but_missing_keeps_its_entities_as_an_unreadable_file_does(named):
+    import_paths(actor=ACTOR, paths=[named / "all.yaml"])
+    (named / "a.yaml").unlink()
+
+    report = import_paths(actor=ACTOR, paths=[named / "all.yaml"], force=True)
+
+    assert [p.rule for p in report.problems] == ["location.target-missing"]
+    assert orphans() == []
+
+
+def test_reimporting_an_unchanged_location_file_writes_nothing(named):
+    import_paths(actor=ACTOR, paths=[named / "all.yaml"])
+    audit_events = AuditEvent.objects.count()
+
+    with CaptureQueriesContext(connection) as queries:
+        again = import_paths(actor=ACTOR, paths=[named / "all.yaml"])
+
+    assert again.ok
+    assert (again.created, again.updated, again.unchanged, again.orphaned) == (0, 0, 5, 0)
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert writes == []
+    assert AuditEvent.objects.count() == audit_events
 
 
 # --- the import root ---------------------------------------------------------------------------
