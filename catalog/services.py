@@ -21,6 +21,7 @@ Decisions worth knowing:
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,8 +29,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -48,6 +49,8 @@ from catalog.version import catalog_changed
 from portal.actors import Actor
 from portal.models import Team
 from portal.teams.services import team_create
+
+logger = logging.getLogger(__name__)
 
 ORPHAN_ANNOTATION = "backstage.io/orphan"
 API_LOCATION_TARGET = "api"  # the one Location of type "api": entities created through the REST API or UI
@@ -328,7 +331,7 @@ def _apply(*, actor, location, incoming, complete, force) -> ApplyResult:
     # relation written here to an entity it creates (or the reverse) would stay unresolved. Once both have
     # committed, the later of the two resolves it.
     if arrived or dangling:
-        transaction.on_commit(lambda: _resolve_relations_to([*arrived, *dangling]))
+        transaction.on_commit(lambda: _resolve_after_commit([*arrived, *dangling]))
     orphaned = _orphan(to_orphan, now)
 
     audit_record_many(
@@ -492,12 +495,48 @@ def _write_relations(created: list[Entity], updated: list[Entity], before: dict[
     return sorted({key for _, _, key in wanted if key not in targets})
 
 
-def _resolve_relations_to(keys: list[str]) -> None:
-    """Relations that pointed at these (new) entities before they existed now reach them."""
+def _resolve_relations_to(keys: list[str]) -> int:
+    """Unresolved relations pointing at these keys now reach their entity, where it exists; returns how many.
+
+    Imports run side by side, so two of these may meet on the same rows. Each locks only rows it can resolve,
+    in id order, skipping rows another transaction holds (that one is resolving them): no deadlock, no wait.
+    """
+    resolved = 0
+    target = Entity.objects.filter(ref_key=OuterRef("target_key"))
     for chunk in _chunks(keys):
-        Relation.objects.filter(target__isnull=True, target_key__in=chunk).update(
-            target_id=Subquery(Entity.objects.filter(ref_key=OuterRef("target_key")).values("pk")[:1])
+        with transaction.atomic():
+            ids = list(
+                Relation.objects.filter(target__isnull=True, target_key__in=chunk)
+                .filter(Exists(target))
+                .order_by("id")
+                .select_for_update(skip_locked=True)
+                .values_list("id", flat=True)
+            )
+            if ids:
+                resolved += Relation.objects.filter(id__in=ids).update(target_id=Subquery(target.values("pk")[:1]))
+    return resolved
+
+
+def _resolve_after_commit(keys: list[str]) -> None:
+    # The change has committed and the caller's answer must not fail now: what this misses, the periodic
+    # sweep (relations_resolve_all) resolves.
+    try:
+        _resolve_relations_to(keys)
+    except DatabaseError:
+        logger.warning(
+            "Resolving %d relation keys after commit failed; the periodic sweep will", len(keys), exc_info=True
         )
+
+
+def relations_resolve_all() -> int:
+    """The periodic sweep: every unresolved relation whose target exists now reaches it."""
+    keys = (
+        Relation.objects.filter(target__isnull=True)
+        .filter(Exists(Entity.objects.filter(ref_key=OuterRef("target_key"))))
+        .values_list("target_key", flat=True)
+        .distinct()
+    )
+    return _resolve_relations_to(sorted(keys))
 
 
 def _orphan(pks: list[int], now) -> list[tuple[Entity, dict]]:

@@ -5,7 +5,7 @@ import logging
 
 from celery import shared_task
 
-from catalog import discovery
+from catalog import discovery, services
 from catalog.scorecards import services as scorecards
 from portal.aws.models import AwsAccount
 
@@ -47,3 +47,11 @@ def scorecards_compute_changed() -> None:
     scored = scorecards.scorecards_compute_changed()
     if scored:
         logger.info("Scorecards: %s changed or related entities scored", scored)
+
+
+@shared_task(ignore_result=True)
+def relations_resolve() -> None:
+    """Periodic sweep: relations left unresolved although their target exists (a resolution after commit failed)."""
+    resolved = services.relations_resolve_all()
+    if resolved:
+        logger.warning("Resolved %s relations that imports had left unresolved", resolved)

@@ -52,6 +52,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         description="Reads the tagging API of every enabled account and region into Resource entities.",
     ),
     Schedule(
+        name="catalog: resolve relations",
+        task="catalog.tasks.relations_resolve",
+        every=timedelta(minutes=10),
+        expires=timedelta(minutes=9),
+        description="Resolves relations whose target exists but which an import could not resolve after commit.",
+    ),
+    Schedule(
         name="catalog: scorecards",
         task="catalog.tasks.scorecards_compute",
         every=timedelta(hours=1),

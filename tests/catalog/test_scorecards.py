@@ -489,6 +489,7 @@ def test_migrate_registered_the_catalog_schedules(db):
 
     assert registered == {
         "catalog: discover AWS resources": "catalog.tasks.catalog_discover_all",
+        "catalog: resolve relations": "catalog.tasks.relations_resolve",
         "catalog: scorecards": "catalog.tasks.scorecards_compute",
         "catalog: scorecards of changed entities": "catalog.tasks.scorecards_compute_changed",
     }
