@@ -57,7 +57,10 @@ def page(browser, live_server):
     page.on("response", lambda r: r.status >= 400 and "/static/" in r.url and broken.append(f"{r.status} {r.url}"))
     # A request the browser itself cancelled because the page moved on (a font still loading when a form
     # was submitted) is not a broken asset; missing ones show as 404 responses above.
-    page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED" and broken.append(f"failed {r.url}: {r.failure}"))
+    page.on(
+        "requestfailed",
+        lambda r: r.failure != "net::ERR_ABORTED" and broken.append(f"failed {r.url}: {r.failure}"),
+    )
     page.on("pageerror", lambda exc: broken.append(f"JavaScript error: {exc}"))
     yield page
     context.close()
