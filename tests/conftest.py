@@ -43,3 +43,17 @@ def _fast_and_isolated(settings):
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def client_as(people):
+    """A test client signed in as one of `people` (a fixture of the test's module: name -> user or None)."""
+    from django.test import Client
+
+    def make(who: str) -> Client:
+        client = Client()
+        if people[who] is not None:
+            client.force_login(people[who])
+        return client
+
+    return make

@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -66,17 +65,6 @@ def people(orders, payments):
         "portal_admin": UserFactory(username="root", is_superuser=True, is_staff=True),
         "anonymous": None,
     }
-
-
-@pytest.fixture
-def client_as(people):
-    def make(who: str) -> Client:
-        client = Client()
-        if people[who] is not None:
-            client.force_login(people[who])
-        return client
-
-    return make
 
 
 @pytest.fixture

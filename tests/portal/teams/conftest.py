@@ -1,7 +1,6 @@
 """Two teams and one person per role. `outsider` is an admin of ANOTHER team (payments), for BOLA checks."""
 
 import pytest
-from django.test import Client
 
 from portal.models import Role
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
@@ -52,16 +51,3 @@ def people(viewer, maintainer, team_admin, portal_admin, outsider):
         "outsider": outsider,
         "anonymous": None,
     }
-
-
-@pytest.fixture
-def client_as(people):
-    """A test client signed in as one of `people` (or not at all, for "anonymous")."""
-
-    def make(who: str) -> Client:
-        client = Client()
-        if people[who] is not None:
-            client.force_login(people[who])
-        return client
-
-    return make
