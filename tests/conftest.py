@@ -8,6 +8,7 @@ import pytest
 
 from portal.celery import app as celery_app
 from tests.compat import backstage_examples  # noqa: F401 - a fixture for every test
+from tests.factories import TeamFactory
 
 # The sandbox's fixtures, and its moto extensions installed for every test that uses mock_aws.
 pytest_plugins = ["sandbox.testing"]
@@ -57,3 +58,14 @@ def client_as(people):
         return client
 
     return make
+
+
+# The two teams most tests need: the owner of what is tested, and another team (for "not yours" cases).
+@pytest.fixture
+def orders(db):
+    return TeamFactory(slug="team-orders", name="Orders")
+
+
+@pytest.fixture
+def payments(db):
+    return TeamFactory(slug="team-payments", name="Payments")

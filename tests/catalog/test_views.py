@@ -17,7 +17,7 @@ from catalog.tabs import EntityTab, register_tab, unregister_tab
 from portal.actors import Actor
 from portal.models import Role
 from tests.catalog.facet_queries import facet_queries
-from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,16 +43,6 @@ def doc(kind, name, *, metadata=None, **spec):
 
 def create(document: dict) -> Entity:
     return services.entity_create(actor=SYSTEM, document=document)
-
-
-@pytest.fixture
-def orders(db):
-    return TeamFactory(slug="team-orders", name="Orders")
-
-
-@pytest.fixture
-def payments(db):
-    return TeamFactory(slug="team-payments", name="Payments")
 
 
 @pytest.fixture

@@ -10,19 +10,9 @@ from catalog.models import Entity
 from catalog.services import entity_create
 from portal.actors import Actor
 from portal.models import Role
-from tests.factories import MembershipFactory, TeamFactory, UserFactory, make_token
+from tests.factories import MembershipFactory, UserFactory, make_token
 
 ROLES = ["viewer", "maintainer", "outsider", "portal_admin", "read_token", "anonymous"]
-
-
-@pytest.fixture
-def orders(db):
-    return TeamFactory(slug="team-orders", name="Orders")
-
-
-@pytest.fixture
-def payments(db):
-    return TeamFactory(slug="team-payments", name="Payments")
 
 
 @pytest.fixture

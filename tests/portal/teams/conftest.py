@@ -3,17 +3,7 @@
 import pytest
 
 from portal.models import Role
-from tests.factories import MembershipFactory, TeamFactory, UserFactory
-
-
-@pytest.fixture
-def orders(db):
-    return TeamFactory(slug="team-orders", name="Orders")
-
-
-@pytest.fixture
-def payments(db):
-    return TeamFactory(slug="team-payments", name="Payments")
+from tests.factories import MembershipFactory, UserFactory
 
 
 @pytest.fixture
