@@ -10,8 +10,9 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Exists, OuterRef, Q, Value
-from django.db.models.fields.json import HasKey, KeyTextTransform, KeyTransform
+from django.db import connections
+from django.db.models import CharField, Exists, JSONField, OuterRef, Q, Value
+from django.db.models.fields.json import DataContains, HasKey, KeyTextTransform, KeyTransform
 from django.db.models.functions import Concat, Lower
 from django.db.models.lookups import Exact
 from drf_spectacular.drainage import set_override
@@ -237,12 +238,18 @@ class EntityFilterSet(django_filters.FilterSet):
     def filter_annotation(self, queryset, name, values):
         # Expressions rather than document__metadata__annotations__<key>: keys such as
         # "backstage.io/techdocs-ref" must stay one key, whatever characters they hold.
+        # On PostgreSQL both forms are answered by the GIN index on the annotations object (migration 0005):
+        # `?` for a key, containment `@>` for key=value. SQLite has no containment on JSON, so it compares the value.
+        containment = connections[queryset.db].vendor == "postgresql"
         for value in values:
             key, has_value, expected = value.partition("=")
-            if has_value:
-                queryset = queryset.filter(Exact(KeyTextTransform(key.strip(), _ANNOTATIONS), expected))
+            key = key.strip()
+            if has_value and containment:
+                queryset = queryset.filter(DataContains(_ANNOTATIONS, Value({key: expected}, output_field=JSONField())))
+            elif has_value:
+                queryset = queryset.filter(Exact(KeyTextTransform(key, _ANNOTATIONS), expected))
             else:
-                queryset = queryset.filter(HasKey(_ANNOTATIONS, key.strip()))
+                queryset = queryset.filter(HasKey(_ANNOTATIONS, key))
         return queryset
 
     def filter_orphaned(self, queryset, name, value):

@@ -75,6 +75,8 @@ class Entity(models.Model):
         indexes = [
             models.Index(fields=["kind_key", "namespace", "name"], name="entity_kind_ns_name_idx"),
             models.Index(Lower("name"), name="entity_name_lower_idx"),
+            # sort=updated / -updated (recently changed first), with id as the tie-break the cursor pages by.
+            models.Index(fields=["updated_at", "id"], name="entity_updated_idx"),
         ]
 
     def __str__(self):

@@ -23,7 +23,7 @@ from catalog.importing import import_upload_for
 from catalog.models import Entity
 from catalog.refs import RefError, parse_ref
 from catalog.tabs import tab_for, tabs_for
-from catalog.templatetags.catalog_ui import entity_url
+from catalog.templatetags.catalog_ui import entity_url, ref_short
 from portal.actors import Actor
 from portal.models import Role
 from portal.permissions import CHANGE, DELETE, can, team_ids_with_role
@@ -73,13 +73,17 @@ def _facet_groups(facets: dict, params) -> list[dict]:
     groups = []
     for name in selectors.FACETS:
         chosen = [value for value in params.getlist(name) if value.strip()]
-        values = [{"value": value, "count": count, "checked": False} for value, count in facets.get(name, [])]
+        short = name in ("owner", "system")  # references, shown as people write them
+        values = [
+            {"value": value, "label": ref_short(value) if short else value, "count": count, "checked": False}
+            for value, count in facets.get(name, [])
+        ]
         listed = {item["value"].lower(): item for item in values}
         for value in chosen:
             item = listed.get(_facet_key(name, value))
             if item is None:
                 # A chosen value outside the counted top values still shows, checked, so unticking it is possible.
-                values.append({"value": value, "count": 0, "checked": True})
+                values.append({"value": value, "label": value, "count": 0, "checked": True})
             else:
                 item["checked"] = True
         groups.append({"name": name, "label": "Type" if name == "type" else name.title(), "values": values})

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -474,12 +475,16 @@ def test_the_entity_card_and_badge(team_a):
     svc = Entity.objects.select_related("score").get(pk=svc.pk)
 
     card = render_to_string("catalog/scorecards/_entity_card.html", {"entity": svc})
-    badge = render_to_string("catalog/scorecards/_entity_badge.html", {"entity": svc})
+    badge = Template("{% load scorecards %}{{ entity|stored_level|level_badge }}").render(Context({"entity": svc}))
+    no_score_yet = Template("{% load scorecards %}{{ entity|stored_level|level_badge }}").render(
+        Context({"entity": Entity.objects.select_related("score").get(pk=apply(component("new"))[0].pk)})
+    )
 
     assert 'data-rule="linked-aws-resources" data-passed="false"' in card
     assert "Linked resources put its metrics" in card  # the why of a failing rule
     assert 'data-rule="has-owner" data-passed="true"' in card
     assert 'data-level="silver"' in badge
+    assert no_score_yet == ""
 
 
 def test_migrate_registered_the_catalog_schedules(db):

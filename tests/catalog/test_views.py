@@ -14,6 +14,7 @@ from catalog.definitions import pygments_css, render_definition
 from catalog.graph_figure import FigureEdge, FigureNode, dependency_figure
 from catalog.models import Entity
 from catalog.tabs import EntityTab, register_tab, unregister_tab
+from catalog.templatetags.catalog_ui import entity_path
 from portal.actors import Actor
 from portal.models import Role
 from tests.catalog.facet_queries import facet_queries
@@ -178,7 +179,7 @@ def test_a_chosen_value_outside_the_facet_still_shows_checked(client_as, estate)
     response = client_as("viewer").get(reverse("catalog:index"), {"tag": "no-such-tag"})
     assert rows(response) == []
     tags = next(g for g in response.context["facet_groups"] if g["name"] == "tag")["values"]
-    assert tags == [{"value": "no-such-tag", "count": 0, "checked": True}]
+    assert tags == [{"value": "no-such-tag", "label": "no-such-tag", "count": 0, "checked": True}]
     assert b'data-testid="no-results"' in response.content
 
 
@@ -194,7 +195,7 @@ def test_each_facet_lists_its_twenty_most_frequent_values(client_as, orders):
     assert [(t["value"], t["count"], t["checked"]) for t in tags] == [("tag-21", 1, True)]
     everything = client_as("viewer").get(reverse("catalog:index"))
     tags = next(g for g in everything.context["facet_groups"] if g["name"] == "tag")["values"]
-    assert len(tags) == 20 and tags[0] == {"value": "common", "count": 5, "checked": False}
+    assert len(tags) == 20 and tags[0] == {"value": "common", "label": "common", "count": 5, "checked": False}
     assert everything.context["page"].paginator.count == 22
 
 
@@ -294,6 +295,25 @@ def test_facet_counts_are_reused_until_the_catalog_changes(
 
 
 # --- the entity page ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("namespace", "kind", "name", "tab"),
+    [
+        ("default", "Component", "orders-api", ""),
+        ("team-a", "API", "Orders_v2.internal", "definition"),
+        ("default", "Template", "a name with spaces & ü", "metrics"),
+        ("x", "Resource", "odd:@~!$&'()*+,;=chars%", ""),
+    ],
+)
+def test_entity_links_are_what_reverse_gives(namespace, kind, name, tab):
+    # entity_path() builds links without a reverse() per row (the list page's render time); it must not differ.
+    if tab:
+        expected = reverse("catalog:entity_tab", args=[namespace, kind.lower(), name, tab])
+    else:
+        expected = reverse("catalog:entity", args=[namespace, kind.lower(), name])
+
+    assert entity_path(namespace, kind, name, tab) == expected
 
 
 def test_the_overview_shows_the_entity_and_its_relations_both_ways(client_as, estate, orders):
