@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -14,7 +15,7 @@ from catalog.definitions import pygments_css, render_definition
 from catalog.graph_figure import FigureEdge, FigureNode, dependency_figure
 from catalog.models import Entity
 from catalog.tabs import EntityTab, register_tab, unregister_tab
-from catalog.templatetags.catalog_ui import entity_path
+from catalog.templatetags.catalog_ui import clip, entity_path, team_url
 from portal.actors import Actor
 from portal.models import Role
 from tests.catalog.facet_queries import facet_queries
@@ -314,6 +315,13 @@ def test_entity_links_are_what_reverse_gives(namespace, kind, name, tab):
         expected = reverse("catalog:entity", args=[namespace, kind.lower(), name])
 
     assert entity_path(namespace, kind, name, tab) == expected
+
+
+def test_team_links_and_clipped_text_are_what_django_gives(orders):
+    assert team_url(orders) == reverse("teams:detail", args=[orders.slug])
+    long = "word " * 40
+    assert clip(long, 120) == truncatechars(long, 120)
+    assert clip("short", 120) == "short" and clip("", 120) == ""
 
 
 def test_the_overview_shows_the_entity_and_its_relations_both_ways(client_as, estate, orders):
