@@ -272,7 +272,7 @@ def record_call(response: BaseResponse, status: int, body: Any) -> None:
     service = response.boto3_service_name
     if not service:
         return
-    operation = response._get_action()
+    operation = _operation_name(service, response._get_action())
     if not operation or operation in DATA_EVENTS.get(service, ()):
         return
     account_id, region = response.current_account, response.region
@@ -424,6 +424,22 @@ def _error_code(body: Any) -> str:
         pass
     match = _XML_ERROR_CODE.search(text)
     return match.group(1) if match else "UnknownError"
+
+
+@lru_cache
+def _operation_name(service: str, action: str) -> str:
+    """The API operation moto's `action` is: X-Ray's responses name actions after the request path
+    (/TraceSegments for PutTraceSegments), which would record every segment upload as an event."""
+    try:
+        model = get_service_model(service)
+    except Exception:
+        return action
+    if not action or action in model.operation_names:
+        return action
+    for name in model.operation_names:
+        if model.operation_model(name).http.get("requestUri", "").split("?")[0].strip("/") == action:
+            return name
+    return action
 
 
 @lru_cache

@@ -146,6 +146,19 @@ def test_history_is_kept_per_account_and_region(aws):
     assert identity["sessionContext"]["sessionIssuer"]["arn"] == PAYMENTS_ROLE
 
 
+def test_xray_calls_are_recorded_under_their_operation_names_and_segment_uploads_not_at_all(aws):
+    xray = aws("xray")
+    segment = {"id": "a000000000000001", "trace_id": "1-6956f600-000000000000000000000001", "name": "orders-api"}
+    xray.put_trace_segments(TraceSegmentDocuments=[json.dumps({**segment, "start_time": 1.0, "end_time": 2.0})])
+    xray.get_service_graph(StartTime=datetime(2026, 1, 1, tzinfo=UTC), EndTime=datetime(2026, 1, 2, tzinfo=UTC))
+
+    events = lookup(aws("cloudtrail"))
+
+    assert names(events) == ["GetServiceGraph"]  # PutTraceSegments is a data event
+    assert events[0]["ReadOnly"] == "true"
+    assert events[0]["EventSource"] == "xray.amazonaws.com"
+
+
 def test_lookup_events_itself_is_not_recorded(aws):
     cloudtrail = aws("cloudtrail")
     lookup(cloudtrail)
