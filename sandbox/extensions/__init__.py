@@ -27,6 +27,7 @@ import threading
 
 EXTENSIONS: tuple[str, ...] = (
     "sandbox.extensions.cloudtrail_events",
+    "sandbox.extensions.cloudwatch",
     "sandbox.extensions.tagging_gaps",
     "sandbox.extensions.xray_graphs",
 )
