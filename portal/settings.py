@@ -280,6 +280,24 @@ CATALOG_ORPHAN_GUARD = env.float("CATALOG_ORPHAN_GUARD", default=0.5)
 # AWS discovery links a discovered Resource to the Component named by this tag (catalog/discovery.py).
 CATALOG_DISCOVERY_SERVICE_TAG = env.str("CATALOG_DISCOVERY_SERVICE_TAG", default="service")
 
+# --- Sagas (Step Functions) ---------------------------------------------------
+# docs/observability.md, "Sagas (Step Functions)". A saga execution still running after this long is stuck
+# (a saga may set its own with the annotation meridian.io/saga-stuck-after).
+SAGA_STUCK_AFTER_SECONDS = env.int("SAGA_STUCK_AFTER_SECONDS", default=30 * 60)
+# The first sync of a saga reads executions started this many days back (AWS keeps 90 days of history).
+SAGA_SYNC_LOOKBACK_DAYS = env.int("SAGA_SYNC_LOOKBACK_DAYS", default=7)
+# One sync run lists at most this many new executions and reads at most this many histories; the rest is
+# read by the next runs, so a first sync of a busy saga never makes one task run for an hour.
+SAGA_SYNC_MAX_LISTED = env.int("SAGA_SYNC_MAX_LISTED", default=2000)
+SAGA_SYNC_MAX_HISTORIES = env.int("SAGA_SYNC_MAX_HISTORIES", default=200)
+# The definition (which states are compensations) is read again after this long.
+SAGA_DEFINITION_REFRESH_SECONDS = env.int("SAGA_DEFINITION_REFRESH_SECONDS", default=60 * 60)
+# The portal's own pace per account and region, in calls a second, below Step Functions' refill rates
+# (ListExecutions 2/s, GetExecutionHistory 20/s, DescribeStateMachine 20/s in the smaller regions).
+SAGA_RATE_LIST_EXECUTIONS = env.float("SAGA_RATE_LIST_EXECUTIONS", default=1.0)
+SAGA_RATE_GET_EXECUTION_HISTORY = env.float("SAGA_RATE_GET_EXECUTION_HISTORY", default=5.0)
+SAGA_RATE_DESCRIBE_STATE_MACHINE = env.float("SAGA_RATE_DESCRIBE_STATE_MACHINE", default=2.0)
+
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # json | text
