@@ -10,5 +10,7 @@ class ObservabilityConfig(AppConfig):
         # The Metrics tab on entity pages (catalog.tabs is the registry every app extends).
         from catalog.tabs import register_tab
         from observability.entity_tabs import metrics_tab
+        from observability.saga_views import sagas_tab
 
         register_tab(metrics_tab())
+        register_tab(sagas_tab())

@@ -24,8 +24,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from observability.aws_stepfunctions import HistoryEvent
+if TYPE_CHECKING:  # the models import this module; it needs none of the gateway at run time
+    from observability.aws_stepfunctions import HistoryEvent
 
 
 class Outcome(StrEnum):
@@ -147,7 +149,7 @@ class Classification:
 
 
 def classify(
-    events: Sequence[HistoryEvent],
+    events: "Sequence[HistoryEvent]",
     *,
     compensation_of: Callable[[str], str | None],
     now: datetime,
@@ -238,7 +240,7 @@ def classify(
     )
 
 
-def _owner(event: HistoryEvent, visit_of: dict[int, StateVisit], visits: list[StateVisit]) -> StateVisit | None:
+def _owner(event: "HistoryEvent", visit_of: dict[int, StateVisit], visits: list[StateVisit]) -> StateVisit | None:
     """The visit an event belongs to: by its previousEventId chain, else the newest open visit (by name for exits)."""
     visit = visit_of.get(event.previous_id)
     if event.type.endswith("StateExited"):

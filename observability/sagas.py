@@ -81,6 +81,16 @@ def state_machine_name(arn: str) -> str:
     return parts[6] if len(parts) >= 7 and parts[5] == "stateMachine" else ""
 
 
+def has_sagas_tab(entity) -> bool:
+    """Whether an entity page has the Sagas tab, from the entity row alone (the tab bar is drawn on every tab):
+    state-machine Resources, and Components that name a saga or are tagged step-functions."""
+    if entity.kind_key == "resource":
+        return entity.spec_type == "state-machine"
+    if entity.kind_key != "component":
+        return False
+    return STATE_MACHINE_ANNOTATION in entity.annotations or "step-functions" in entity.tags
+
+
 # --- marking: is this state machine a saga? -----------------------------------------------------------------
 
 
@@ -192,6 +202,7 @@ class Compensations:
 
     undoes: dict[str, str] = field(default_factory=dict)  # compensation state -> forward step
     source: str = ""  # how they were found, for the page
+    explicit: bool = False  # listed by an annotation or tag, not found by the naming rule
 
     def __contains__(self, state: str) -> bool:
         return state in self.undoes
@@ -225,16 +236,16 @@ def compensations(states: list[DefinedState] | None, *, explicit: tuple[str, ...
     comments = {s.name: s.comment for s in states or []}
     if explicit is not None:
         undoes = {name: _by_rule(name, comments.get(name, ""), None) or "" for name in explicit}
-        return Compensations(undoes=undoes, source=f"listed in {COMPENSATIONS_ANNOTATION}")
+        return Compensations(undoes=undoes, source=f"listed in {COMPENSATIONS_ANNOTATION}", explicit=True)
     if states is None:
-        return Compensations(source="naming rule (state names only; the definition is not read yet)")
+        return Compensations(source="naming rule, on state names only: the definition is not read yet")
     undoes = {}
     for state in states:
         step = _by_rule(state.name, state.comment, known)
         if step is not None and step != state.name:
             undoes[state.name] = step
     return Compensations(
-        undoes=undoes, source=f'naming rule ({COMPENSATION_PREFIX}<Step>, or Comment "Compensation for <Step>")'
+        undoes=undoes, source=f'naming rule: {COMPENSATION_PREFIX}<Step>, or a Comment "Compensation for <Step>"'
     )
 
 
@@ -246,7 +257,7 @@ def compensation_of(state: str, rule: Compensations, *, definition_known: bool) 
     """
     if state in rule:
         return rule.step_of(state)
-    if not definition_known and not rule.source.startswith("listed"):
+    if not definition_known and not rule.explicit:
         return _by_rule(state, "", None)
     return None
 

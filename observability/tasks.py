@@ -6,6 +6,10 @@ import logging
 from celery import shared_task
 
 from observability import services
+
+# The saga sync's tasks (observability.saga_tasks): importing them here registers them with the worker,
+# which discovers each app's tasks module.
+from observability.saga_tasks import saga_sync, sagas_sync_all  # noqa: F401
 from portal.aws.models import AwsAccount
 
 logger = logging.getLogger(__name__)

@@ -80,6 +80,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         description="Reads every enabled account and region's CloudWatch alarms (and target groups' load "
         "balancers, REST APIs' names) into the database, where pages read alarm states.",
     ),
+    Schedule(
+        name="observability: sync sagas",
+        task="observability.saga_tasks.sagas_sync_all",
+        every=timedelta(minutes=5),
+        expires=timedelta(minutes=4),
+        description="Links the catalog's state machines, then syncs each saga's new and running executions.",
+    ),
 )
 
 

@@ -301,9 +301,8 @@ OBSERVABILITY_DASHBOARD_MAX_SERVICES = env.int("OBSERVABILITY_DASHBOARD_MAX_SERV
 SAGA_STUCK_AFTER_SECONDS = env.int("SAGA_STUCK_AFTER_SECONDS", default=30 * 60)
 # The first sync of a saga reads executions started this many days back (AWS keeps 90 days of history).
 SAGA_SYNC_LOOKBACK_DAYS = env.int("SAGA_SYNC_LOOKBACK_DAYS", default=7)
-# One sync run lists at most this many new executions and reads at most this many histories; the rest is
-# read by the next runs, so a first sync of a busy saga never makes one task run for an hour.
-SAGA_SYNC_MAX_LISTED = env.int("SAGA_SYNC_MAX_LISTED", default=2000)
+# One sync run reads at most this many histories (finished executions first); the next runs read the rest, so
+# a first sync of a busy saga never makes one task run for an hour.
 SAGA_SYNC_MAX_HISTORIES = env.int("SAGA_SYNC_MAX_HISTORIES", default=200)
 # The definition (which states are compensations) is read again after this long.
 SAGA_DEFINITION_REFRESH_SECONDS = env.int("SAGA_DEFINITION_REFRESH_SECONDS", default=60 * 60)

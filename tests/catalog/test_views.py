@@ -376,10 +376,10 @@ def test_the_entity_page_costs_the_same_queries_for_many_relations(client_as, es
     def overview():
         # 1 session, 2 user, 3 the entity with its team and location, 4 can(): the viewer's role in the owning
         # team, 5 its relations both ways with both ends, 6 the user menu's memberships, 7 the header's alarm
-        # badge (observability: its AWS resources; their alarms are not read when none has an ARN), 8-12 the live
-        # scorecard card: one query per context provider of the rules (owner, APIs, resources, relations, and
-        # observability's golden-signal alarms).
-        with django_assert_num_queries(12):
+        # badge (observability: its AWS resources; their alarms are not read when none has an ARN), 8 the header's
+        # open saga alerts (observability), 9-13 the live scorecard card: one query per context provider of the
+        # rules (owner, APIs, resources, relations, and observability's golden-signal alarms).
+        with django_assert_num_queries(13):
             return client.get(url(estate["service"]))
 
     before = len(overview().context["relations"])

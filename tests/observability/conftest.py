@@ -8,9 +8,12 @@ from django.core.cache import cache
 from moto import mock_aws
 
 from portal.aws.models import AwsAccount
+from portal.celery import app as celery_app
 from portal.models import Role
 from tests.factories import MembershipFactory, UserFactory
+from tests.observability import saga_machines
 from tests.observability.estate import ACCOUNT, REGION
+from tests.observability.saga_estate import build_order_saga
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +95,32 @@ def put_alarm(name: str, namespace: str, metric: str, dimensions: dict, *, thres
 
 def set_alarm_state(name: str, state: str, reason: str = "Threshold crossed", region=REGION):
     boto3.client("cloudwatch", region_name=region).set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+
+
+# --- sagas (Step Functions) -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def saga_aws(sandbox_endpoint, settings):
+    """The sandbox as the portal's AWS, without the pacing waits (the pacer has tests of its own)."""
+    settings.AWS_ENDPOINT_URL = sandbox_endpoint
+    settings.SAGA_RATE_LIST_EXECUTIONS = 1000
+    settings.SAGA_RATE_GET_EXECUTION_HISTORY = 1000
+    settings.SAGA_RATE_DESCRIBE_STATE_MACHINE = 1000
+    saga_machines.create_table(sandbox_endpoint)
+    return sandbox_endpoint
+
+
+@pytest.fixture
+def order_saga(saga_aws, account, orders):
+    """The order saga in the sandbox, discovered into the catalog, linked to its Component and team-orders."""
+    return build_order_saga(saga_aws, account)
+
+
+@pytest.fixture
+def celery_eager():
+    """Run tasks in-process when enqueued (the code under test still calls .delay)."""
+    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
+    celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous

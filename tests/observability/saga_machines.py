@@ -176,6 +176,74 @@ def waits(seconds: int = 3600) -> dict:
     }
 
 
+# --- one order saga whose input decides what fails (for syncs of many executions of one machine) -------------
+
+TABLE = "orders"  # tests create it: a GetItem on it succeeds; on MISSING_TABLE it fails
+MISSING_TABLE = "no-such-table"
+STEPS = ("reserve", "charge", "ship", "refund", "release")
+
+
+def _step(table_key: str, next_state: str, *, catch_to: str | None = None, comment: str = "") -> dict:
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::dynamodb:getItem",
+        "Parameters": {"TableName.$": f"$.tables.{table_key}", "Key": {"id": {"S.$": "$.orderId"}}},
+        "ResultPath": None,
+        "Next": next_state,
+    }
+    if catch_to:
+        state["Catch"] = [{"ErrorEquals": [CATCH_ALL], "ResultPath": "$.error", "Next": catch_to}]
+    if comment:
+        state["Comment"] = comment
+    return state
+
+
+def order_saga() -> dict:
+    """The demo estate's order saga in miniature: every step and compensation reads a table the input names."""
+    return {
+        "Comment": "Reserve, wait for the warehouse, charge, ship; compensate newest first.",
+        "StartAt": "ReserveInventory",
+        "States": {
+            "ReserveInventory": _step("reserve", "AwaitWarehouse", catch_to="OrderFailed"),
+            "AwaitWarehouse": {"Type": "Wait", "SecondsPath": "$.wait", "Next": "ChargePayment"},
+            "ChargePayment": _step("charge", "ShipOrder", catch_to="CompensateReserveInventory"),
+            "ShipOrder": _step("ship", "OrderCompleted", catch_to="CompensateChargePayment"),
+            "CompensateChargePayment": _step(
+                "refund", "CompensateReserveInventory", comment="Compensation for ChargePayment - refunds."
+            ),
+            "CompensateReserveInventory": _step(
+                "release", "OrderFailed", comment="Compensation for ReserveInventory - releases stock."
+            ),
+            "OrderCompleted": {"Type": "Succeed"},
+            "OrderFailed": ORDER_FAILED,
+        },
+    }
+
+
+def order_input(name: str, *, failing: tuple[str, ...] = (), wait: int = 0) -> str:
+    """The input of one order: the steps in `failing` (reserve, charge, ship, refund, release) fail."""
+    tables = {step: MISSING_TABLE if step in failing else TABLE for step in STEPS}
+    return json.dumps({"orderId": name, "tables": tables, "wait": wait})
+
+
+def create_table(endpoint_url: str) -> None:
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=REGION)
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def run_order(sfn, machine_arn: str, name: str, *, failing: tuple[str, ...] = (), wait: int = 0, finish=True) -> str:
+    given = order_input(name, failing=failing, wait=wait)
+    arn = sfn.start_execution(stateMachineArn=machine_arn, name=name, input=given)["executionArn"]
+    if finish:
+        finished(sfn, arn)
+    return arn
+
+
 def not_a_saga() -> dict:
     return {"StartAt": "Hello", "States": {"Hello": _pass()}}
 

@@ -251,8 +251,8 @@ def test_the_metrics_tab_costs_the_same_queries_for_1_or_10_resources(
     def view(resources):
         client.get(tab_url("orders-api"))
         # 1 session, 2 user, 3 the entity, 4 can(): the viewer's role, 5-6 the header's alarm badge (resources,
-        # alarms), 7-8 the tab (resources, alarms), 9 the user menu's memberships.
-        with django_assert_num_queries(9):
+        # alarms), 7 the header's open saga alerts, 8-9 the tab (resources, alarms), 10 the user menu's memberships.
+        with django_assert_num_queries(10):
             response = client.get(tab_url("orders-api"))
         assert len({p.title.split(" · ")[0] for s in response.context["view"].sections for p in s.panels}) == resources
 

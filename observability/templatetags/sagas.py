@@ -1,0 +1,47 @@
+"""Saga pieces for any page: `{% load sagas %}`.
+
+{% entity_saga_alerts entity %}   open saga alerts of an entity, for its page header
+{% team_saga_alerts team %}       a team's open saga alerts, for its team page
+{{ execution.outcome|outcome_badge }}   the Bootstrap badge class of an outcome
+"""
+
+from django import template
+
+from observability import saga_selectors
+
+register = template.Library()
+
+_BADGES = {
+    "committed": "text-bg-success",
+    "compensated": "text-bg-warning",
+    "compensation_failed": "text-bg-danger",
+    "failed": "text-bg-secondary",
+    "stuck": "text-bg-dark",
+    "running": "text-bg-info",
+    "pending": "text-bg-light border",
+}
+
+
+@register.filter
+def outcome_badge(outcome: str) -> str:
+    return _BADGES.get(str(outcome), "text-bg-light border")
+
+
+@register.inclusion_tag("observability/_entity_saga_alerts.html")
+def entity_saga_alerts(entity):
+    # Sagas hang off Components and state-machine Resources only: other pages spend no query on them.
+    if entity.kind_key != "component" and (entity.kind_key, entity.spec_type) != ("resource", "state-machine"):
+        return {"counts": {}}
+    counts = saga_selectors.entity_open_alert_counts(entity)
+    return {
+        "entity": entity,
+        "counts": counts,
+        "total": sum(counts.values()),
+        "href": saga_selectors.entity_open_alerts_link(entity, counts),
+    }
+
+
+@register.inclusion_tag("observability/_team_saga_alerts.html")
+def team_saga_alerts(team):
+    alerts, total = saga_selectors.team_open_alerts(team)
+    return {"team": team, "alerts": alerts, "total": total}
