@@ -25,7 +25,11 @@ How to add an extension:
 import importlib
 import threading
 
-EXTENSIONS: tuple[str, ...] = ("sandbox.extensions.cloudtrail_events", "sandbox.extensions.tagging_gaps")
+EXTENSIONS: tuple[str, ...] = (
+    "sandbox.extensions.cloudtrail_events",
+    "sandbox.extensions.tagging_gaps",
+    "sandbox.extensions.lambda_outcomes",
+)
 
 _installed: list[str] = []
 _lock = threading.Lock()
