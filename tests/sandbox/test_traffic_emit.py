@@ -74,6 +74,8 @@ def _sum(cloudwatch, namespace, metric, dimensions, minute, statistic="Sum"):
         Period=60,
         Statistics=[statistic],
     )["Datapoints"]
+    # CloudWatch rounds an old StartTime down (to the hour beyond 63 days), so earlier minutes may come too.
+    points = [point for point in points if point["Timestamp"] == minute]
     assert len(points) == 1, (namespace, metric, dimensions, points)
     return points[0][statistic], points[0]["Unit"]
 
