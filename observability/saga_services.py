@@ -352,8 +352,6 @@ def _store_execution(machine, pk: int, result: Classification, now, progress: _P
         "history_final": result.status != RUNNING,
         "history_error": "",
     }
-    if result.started_at:
-        values["started_at"] = result.started_at
     for name, value in values.items():
         setattr(execution, name, value)
     execution.save(update_fields=list(values))

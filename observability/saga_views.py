@@ -33,6 +33,14 @@ def _tab_url(entity: Entity) -> str:
     return sagas_tab_url(entity)
 
 
+def _home(machine: SagaStateMachine) -> Entity | None:
+    """The entity whose Sagas tab shows this saga: its Component when that has the tab, else its Resource."""
+    for entity in (machine.component, machine.resource):
+        if entity is not None and sagas.has_sagas_tab(entity):
+            return entity
+    return None
+
+
 def sagas_context(request: HttpRequest, entity: Entity) -> dict:
     machines = selectors.entity_sagas(entity)
     wanted = request.GET.get("saga", "")
@@ -96,7 +104,7 @@ def saga_execution(request, pk: int):
     if execution is None:
         raise Http404("No such saga execution (it may be older than the portal keeps).")
     machine = execution.state_machine
-    entity = machine.component or machine.resource
+    entity = _home(machine)
     now = timezone.now()
     return render(
         request,
@@ -116,7 +124,7 @@ def saga_execution(request, pk: int):
 
 
 def _back(request, machine: SagaStateMachine) -> str:
-    entity = machine.component or machine.resource
+    entity = _home(machine)
     fallback = f"{_tab_url(entity)}?saga={machine.pk}" if entity else reverse("observability:index")
     target = request.POST.get("next", "")
     return target if target.startswith("/") and not target.startswith("//") else fallback

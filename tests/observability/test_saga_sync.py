@@ -1,5 +1,6 @@
 """The saga sync against the sandbox: which machines, incremental reads, AWS call counts, the sweep, faults."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from portal.aws.models import AwsAccount
 from portal.aws.services import parse_account_spec
 from portal.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from sandbox.estate import CATALOG_DIR
+from sandbox.extensions.lambda_outcomes import FAILURES_KEY
 from tests.observability import saga_machines as machines
 from tests.observability.saga_estate import TAGS, component_document
 from tests.observability.saga_faults import ACCESS_DENIED, THROTTLING, closed_port_url, failing_stepfunctions
@@ -351,9 +353,22 @@ def test_an_unreachable_endpoint_is_recorded_and_stored_executions_are_kept(orde
 # --- the demo estate's own order saga --------------------------------------------------------------------------
 
 
+def _demo_order(sfn, arn: str, name: str, *, failing=(), backorder_seconds=None, finish=True) -> str:
+    """An order of the demo estate's saga; its input makes the named functions fail (sandbox.extensions
+    .lambda_outcomes) or puts the reservation on backorder, as the traffic generator does."""
+    given = {"orderId": name, FAILURES_KEY: {f: {"error": "Refused", "cause": "on cue"} for f in failing}}
+    if backorder_seconds:
+        given["backorder_seconds"] = backorder_seconds
+    execution = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(given))["executionArn"]
+    if finish:
+        machines.finished(sfn, execution)
+    return execution
+
+
 def test_the_demo_estates_order_saga_is_found_and_read_as_a_saga(sandbox_estate, settings, db):
     """The contract (docs/observability.md): the estate's order saga follows the naming rule, is tagged with its
-    service, and runs in moto's interpreter; the portal needs no annotation to watch it."""
+    service, and runs in moto's interpreter; the portal needs no annotation to watch it, and reads each outcome
+    the traffic generator makes."""
     settings.AWS_ENDPOINT_URL = sandbox_estate
     settings.SAGA_RATE_LIST_EXECUTIONS = settings.SAGA_RATE_GET_EXECUTION_HISTORY = 1000
     for spec in DEMO_AWS_ACCOUNTS.split(","):
@@ -373,10 +388,15 @@ def test_the_demo_estates_order_saga_is_found_and_read_as_a_saga(sandbox_estate,
     discovery_run(account=prod, region=machines.REGION)
     arn = f"arn:aws:states:{machines.REGION}:{machines.ACCOUNT_ID}:stateMachine:order-saga"
     sfn = machines.sfn_client(sandbox_estate)
-    machines.run(sfn, arn, "demo-order-1")
+    _demo_order(sfn, arn, "demo-committed")
+    _demo_order(sfn, arn, "demo-compensated", failing=["order-saga-ship-order"])
+    _demo_order(sfn, arn, "demo-refund-refused", failing=["order-saga-ship-order", "order-saga-refund-payment"])
+    waiting = _demo_order(sfn, arn, "demo-backorder", backorder_seconds=4 * 3600, finish=False)
+    machines.entered(sfn, waiting, "WaitForRestock")
 
     saga_services.saga_machines_refresh()
-    machine, _ = sync(SagaStateMachine.objects.get(arn=arn))
+    machine, _ = sync(SagaStateMachine.objects.get(arn=arn), now=timezone.now() + timedelta(hours=1))
+    sfn.stop_execution(executionArn=waiting)
 
     assert machine.component.ref_key == "component:default/order-saga"
     assert machine.owner_team.slug == "team-orders"
@@ -385,4 +405,19 @@ def test_the_demo_estates_order_saga_is_found_and_read_as_a_saga(sandbox_estate,
         "CompensateChargePayment": "ChargePayment",
         "CompensateReserveInventory": "ReserveInventory",
     }
-    assert SagaExecution.objects.get(name="demo-order-1").outcome in ("committed", "compensated", "failed")
+    assert outcomes(machine) == {
+        "demo-committed": ("committed", "", (), ""),
+        "demo-compensated": (
+            "compensated",
+            "ShipOrder",
+            ("CompensateChargePayment", "CompensateReserveInventory"),
+            "",
+        ),
+        "demo-refund-refused": (
+            "compensation_failed",
+            "ShipOrder",
+            ("CompensateChargePayment",),
+            "CompensateChargePayment",
+        ),
+        "demo-backorder": ("stuck", "", (), ""),
+    }

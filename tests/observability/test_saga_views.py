@@ -287,3 +287,21 @@ def test_the_tab_makes_as_many_queries_for_25_executions_as_for_3(client_as, peo
     # and the page of executions.
     assert len(many) == len(few)
     assert len(many) == 14, [q["sql"][:120] for q in many.captured_queries]
+
+
+def test_a_component_without_the_tab_sends_people_to_the_state_machines_resource(client_as, people, synced):
+    from catalog.services import entity_update
+    from portal.actors import Actor
+    from tests.observability.saga_estate import component_document
+
+    entity_update(actor=Actor.for_system("test"), entity=synced.component, document=component_document(tags=()))
+    resource = synced.machine().resource
+    resource_tab = reverse("catalog:entity_tab", args=["default", "resource", resource.name, "sagas"])
+
+    component = client_as("viewer").get(reverse("catalog:entity", args=["default", "component", "order-saga"]))
+    page = client_as("viewer").get(execution_url("o-compensated"))
+
+    assert client_as("viewer").get(TAB).status_code == 404  # no Sagas tab on this component now
+    # The header's alert badge leads to the execution whose compensation failed.
+    assert f'href="{execution_url("o-compensation-failed")}"' in component.content.decode()
+    assert page.context["tab_url"] == f"{resource_tab}?saga={synced.machine().pk}"
