@@ -361,5 +361,5 @@ def test_a_resource_without_golden_signals_shows_its_alarms_without_a_metrics_li
 
     body = client_as("viewer").get(reverse("catalog:entity", args=["default", "resource", cluster.name])).content
 
-    assert b'data-testid="entity-alarms"' in body and b'data-state="OK"' in body
+    assert b'data-testid="entity-alarms"' in body and b'data-testid="alarm-state"' in body
     assert b"/metrics/#alarms" not in body  # an ECS cluster has no Metrics tab to link to
