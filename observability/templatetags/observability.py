@@ -9,6 +9,7 @@
 
 from django import template
 
+from catalog.tabs import tab_for
 from observability import selectors
 
 register = template.Library()
@@ -25,6 +26,8 @@ def entity_alarm_badge(entity):
         "entity": entity,
         "summary": summary,
         "synced_at": min((a.synced_at for a in alarms), default=None),
+        # An ECS cluster's alarms, say, show without a Metrics tab to link to.
+        "metrics_tab": tab_for(entity, "metrics") is not None,
     }
 
 
