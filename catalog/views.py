@@ -165,7 +165,8 @@ def entity_detail(request, namespace, kind, name, tab=""):
     context.update(active.context(request, entity))
     context.setdefault("tab_scripts", active.scripts)
     context.setdefault("tab_css", active.stylesheets)
-    return render(request, "catalog/entity.html", context)
+    # A tab refusing its input (a bad time range...) still shows the page, with its message, as a 400.
+    return render(request, "catalog/entity.html", context, status=context.pop("tab_status", 200))
 
 
 @require_GET
