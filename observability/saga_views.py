@@ -59,11 +59,11 @@ def sagas_context(request: HttpRequest, entity: Entity) -> dict:
     try:
         window = selectors.saga_window(request.GET.get("range"))
     except selectors.SagaRangeError as error:
-        context["range_error"] = str(error)
+        context.update(range_error=str(error), tab_status=400)
         window = selectors.saga_window(None)
     outcome = request.GET.get("outcome", "")
     if outcome and outcome not in LABELS:
-        context["outcome_error"] = f"Unknown outcome {outcome[:30]!r}; showing every outcome."
+        context.update(outcome_error=f"Unknown outcome {outcome[:30]!r}; showing every outcome.", tab_status=400)
         outcome = ""
     series = selectors.outcome_series(machine, window)
     page = Paginator(selectors.saga_executions(machine, window=window, outcome=outcome), EXECUTIONS_PER_PAGE)

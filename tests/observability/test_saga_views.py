@@ -85,6 +85,7 @@ def test_filters_by_outcome_and_range_and_says_what_is_wrong_with_bad_ones(clien
     only = client.get(TAB, {"outcome": "compensated", "range": "7d"})
     bad = client.get(TAB, {"outcome": "bogus", "range": "1y"})
 
+    assert only.status_code == 200 and bad.status_code == 400  # the page, with what to fix
     assert [e.name for e in only.context["executions"]] == ["o-compensated"]
     assert only.context["window"].key == "7d"
     assert bad.context["range_error"] == "Unknown range '1y': choose 24h, 7d, 30d."
