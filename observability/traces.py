@@ -1,0 +1,145 @@
+"""Traces: the list (GetTraceSummaries with the person's filter expression) and one trace (BatchGetTraces).
+
+The filter expression is X-Ray's own language, passed to X-Ray as written (e.g.
+`service("orders-api") AND fault`): the portal does not parse it, so every expression X-Ray knows
+works, and one X-Ray refuses comes back as a form error with X-Ray's message.
+
+Traces are read per account and region (X-Ray keeps them there): the list shows one X-Ray page at
+a time, newest first, and its "older" link carries X-Ray's NextToken. X-Ray does not promise an
+order within a page, so each page is sorted by start time here.
+
+Answers are kept for FRESH_FOR per (account, region, range, expression, page) through
+fetch_or_last_good, so a reload makes no AWS call, and AWS trouble shows the last good answer
+with a notice instead of an error.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from observability import aws_xray
+from observability.aws_xray import SummaryPage, Trace, TraceSummary, XrayInvalidRequest
+from observability.service_map import xray_sources
+from observability.xray_window import XrayWindow
+from portal.aws.freshness import fetch_or_last_good
+from portal.aws.models import AwsAccount
+
+FRESH_FOR = timedelta(minutes=1)
+# The portal's own bound on what it forwards; X-Ray's expressions are short (a few clauses).
+MAX_EXPRESSION_LENGTH = 2000
+TRACE_ID = re.compile(r"^1-[0-9a-f]{8}-[0-9a-f]{24}$")
+
+
+class TraceQueryError(ValueError):
+    """A trace list asked for with input that cannot be sent to X-Ray (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    account: AwsAccount
+    region: str
+
+    @property
+    def value(self) -> str:
+        return f"{self.account.name}/{self.region}"
+
+
+def trace_sources() -> list[Source]:
+    return [Source(account, region) for account, region in xray_sources()]
+
+
+def choose_source(sources: list[Source], account_name: str, region: str) -> Source:
+    """The (account, region) asked for, or the first one when nothing was asked; TraceQueryError if unknown."""
+    if not sources:
+        raise TraceQueryError("No AWS account is configured, so there are no traces to read.")
+    if not account_name and not region:
+        return sources[0]
+    for source in sources:
+        if source.account.name == account_name and (not region or source.region == region):
+            return source
+    raise TraceQueryError(f"No enabled AWS account {account_name!r} with the region {region!r} is configured.")
+
+
+def clean_expression(raw: str | None) -> str:
+    expression = (raw or "").strip()
+    if len(expression) > MAX_EXPRESSION_LENGTH:
+        raise TraceQueryError(f"A filter expression is at most {MAX_EXPRESSION_LENGTH} characters here.")
+    return expression
+
+
+@dataclass(frozen=True)
+class TraceList:
+    source: Source
+    window: XrayWindow
+    expression: str
+    summaries: list[TraceSummary]  # newest first
+    next_token: str
+    fetched_at: object  # datetime | None
+    stale: bool
+    error: str  # AWS trouble (the notice); empty when fine
+    error_code: str
+    filter_error: str  # X-Ray refused the expression: its message, for the form
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def trace_list(source: Source, window: XrayWindow, expression: str, *, page_token: str = "") -> TraceList:
+    refused: list[XrayInvalidRequest] = []
+
+    def fetch() -> SummaryPage:
+        try:
+            return aws_xray.trace_summaries(
+                source.account,
+                source.region,
+                start=window.start,
+                end=window.end,
+                filter_expression=expression,
+                next_token=page_token,
+            )
+        except XrayInvalidRequest as error:
+            refused.append(error)
+            raise
+
+    key = f"xray:trace-summaries:{source.account.account_id}:{source.region}:{window.cache_key}:"
+    key += _digest(expression, page_token)
+    result = fetch_or_last_good(key, fetch, fresh_for=FRESH_FOR)
+    page: SummaryPage | None = result.value
+    if refused:
+        return TraceList(source, window, expression, [], "", None, False, "", "", filter_error=refused[0].aws_message)
+    summaries = sorted(page.summaries, key=lambda s: (s.start is not None, s.start, s.id), reverse=True) if page else []
+    return TraceList(
+        source=source,
+        window=window,
+        expression=expression,
+        summaries=summaries,
+        next_token=page.next_token if page else "",
+        fetched_at=result.fetched_at,
+        stale=result.stale,
+        error=result.error,
+        error_code=result.error_code,
+        filter_error="",
+    )
+
+
+@dataclass(frozen=True)
+class FetchedTrace:
+    trace: Trace | None  # None: X-Ray has no such trace, or AWS never answered (see error)
+    fetched_at: object
+    stale: bool
+    error: str
+    error_code: str
+
+
+def trace_detail(source: Source, trace_id: str) -> FetchedTrace:
+    """One trace, with its segments. A trace X-Ray does not have is remembered as missing (None) for FRESH_FOR."""
+
+    def fetch():
+        found = aws_xray.batch_get_traces(source.account, source.region, [trace_id])
+        return found[0] if found else None
+
+    key = f"xray:trace:{source.account.account_id}:{source.region}:{trace_id}"
+    result = fetch_or_last_good(key, fetch, fresh_for=FRESH_FOR)
+    return FetchedTrace(result.value, result.fetched_at, result.stale, result.error, result.error_code)
