@@ -6,7 +6,7 @@
     service_map(window, entity_scope(entity))   one service and its direct neighbours
 
 Fetching: one GetServiceGraph (and its pages) per enabled AwsAccount and each of its regions,
-through observability.aws_xray, each answer kept for GRAPH_FRESH_FOR per (account, region, range)
+through observability.aws_xray, each answer kept for a minute (fresh_for()) per (account, region, range)
 by portal.aws.freshness.fetch_or_last_good: a second view within a minute makes no AWS call, and
 when AWS is slow, throttling or down the page gets the last good graph, marked stale, with the
 reason. Calls are made with the client factory's page timeouts and stop once the page has spent
@@ -35,7 +35,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -52,7 +52,6 @@ from portal.aws.freshness import Fetched, fetch_or_last_good
 from portal.aws.models import AwsAccount
 
 XRAY_NAME_ANNOTATION = "meridian.io/xray-service-name"
-GRAPH_FRESH_FOR = timedelta(minutes=1)
 CLIENTS = "clients"
 
 FAULT_CRITICAL = 0.05
@@ -75,6 +74,11 @@ _ANNOTATIONS = KeyTransform("annotations", KeyTransform("metadata", "document"))
 
 def _page_budget() -> float:
     return float(getattr(settings, "OBSERVABILITY_PAGE_AWS_BUDGET", 2.5))
+
+
+def fresh_for() -> timedelta:
+    """How long an X-Ray answer serves views without asking AWS again (OBSERVABILITY_XRAY_FRESH_SECONDS, 60)."""
+    return timedelta(seconds=float(getattr(settings, "OBSERVABILITY_XRAY_FRESH_SECONDS", 60)))
 
 
 # --- traffic figures ----------------------------------------------------------------------------------------
@@ -208,7 +212,7 @@ def fetch_graphs(
                 )
             return aws_xray.service_graph(account, region, start=window.start, end=window.end)
 
-        result: Fetched = fetch_or_last_good(graph_cache_key(account, region, window), fetch, fresh_for=GRAPH_FRESH_FOR)
+        result: Fetched = fetch_or_last_good(graph_cache_key(account, region, window), fetch, fresh_for=fresh_for())
         state = SourceState(
             account_name=account.name,
             account_id=account.account_id,
@@ -435,16 +439,19 @@ def merge_graphs(fetched: list[tuple[SourceState, ServiceGraph | None]]) -> tupl
 
 
 def narrow(nodes: list[MapNode], edges: list[MapEdge], scope: Scope) -> tuple[list[MapNode], list[MapEdge]]:
-    """The scope's nodes, their direct neighbours, and the calls that touch the scope's nodes."""
+    """The scope's nodes, their direct neighbours, and the calls that touch the scope's nodes (new node objects)."""
     if scope.contains is None:
         return nodes, edges
     inside = {n.key for n in nodes if n.entity is not None and scope.contains(n.entity)}
     kept_edges = [e for e in edges if e.source in inside or e.target in inside]
     kept = inside | {e.source for e in kept_edges} | {e.target for e in kept_edges}
-    kept_nodes = [n for n in nodes if n.key in kept]
-    for node in kept_nodes:
-        node.in_scope = node.key in inside
-    return kept_nodes, kept_edges
+    return [replace(n, in_scope=n.key in inside) for n in nodes if n.key in kept], kept_edges
+
+
+def narrowed(smap: "ServiceMap", scope: Scope) -> "ServiceMap":
+    """The same map seen from a narrower scope (the entity tab compares on the whole map, then shows this)."""
+    nodes, edges = narrow(smap.nodes, smap.edges, scope)
+    return ServiceMap(scope=scope, window=smap.window, nodes=nodes, edges=edges, sources=smap.sources)
 
 
 def service_map(window: XrayWindow, scope: Scope, *, sources: list[tuple[AwsAccount, str]] | None = None) -> ServiceMap:

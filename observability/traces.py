@@ -8,7 +8,7 @@ Traces are read per account and region (X-Ray keeps them there): the list shows 
 a time, newest first, and its "older" link carries X-Ray's NextToken. X-Ray does not promise an
 order within a page, so each page is sorted by start time here.
 
-Answers are kept for FRESH_FOR per (account, region, range, expression, page) through
+Answers are kept for a minute (service_map.fresh_for) per (account, region, range, expression, page) through
 fetch_or_last_good, so a reload makes no AWS call, and AWS trouble shows the last good answer
 with a notice instead of an error.
 """
@@ -16,16 +16,14 @@ with a notice instead of an error.
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 from observability import aws_xray
 from observability.aws_xray import SummaryPage, Trace, TraceSummary, XrayInvalidRequest
-from observability.service_map import xray_sources
+from observability.service_map import fresh_for, xray_sources
 from observability.xray_window import XrayWindow
 from portal.aws.freshness import fetch_or_last_good
 from portal.aws.models import AwsAccount
 
-FRESH_FOR = timedelta(minutes=1)
 # The portal's own bound on what it forwards; X-Ray's expressions are short (a few clauses).
 MAX_EXPRESSION_LENGTH = 2000
 TRACE_ID = re.compile(r"^1-[0-9a-f]{8}-[0-9a-f]{24}$")
@@ -105,7 +103,7 @@ def trace_list(source: Source, window: XrayWindow, expression: str, *, page_toke
 
     key = f"xray:trace-summaries:{source.account.account_id}:{source.region}:{window.cache_key}:"
     key += _digest(expression, page_token)
-    result = fetch_or_last_good(key, fetch, fresh_for=FRESH_FOR)
+    result = fetch_or_last_good(key, fetch, fresh_for=fresh_for())
     page: SummaryPage | None = result.value
     if refused:
         return TraceList(source, window, expression, [], "", None, False, "", "", filter_error=refused[0].aws_message)
@@ -134,12 +132,12 @@ class FetchedTrace:
 
 
 def trace_detail(source: Source, trace_id: str) -> FetchedTrace:
-    """One trace, with its segments. A trace X-Ray does not have is remembered as missing (None) for FRESH_FOR."""
+    """One trace, with its segments. A trace X-Ray does not have is remembered as missing (None) for a minute."""
 
     def fetch():
         found = aws_xray.batch_get_traces(source.account, source.region, [trace_id])
         return found[0] if found else None
 
     key = f"xray:trace:{source.account.account_id}:{source.region}:{trace_id}"
-    result = fetch_or_last_good(key, fetch, fresh_for=FRESH_FOR)
+    result = fetch_or_last_good(key, fetch, fresh_for=fresh_for())
     return FetchedTrace(result.value, result.fetched_at, result.stale, result.error, result.error_code)
