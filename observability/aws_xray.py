@@ -12,7 +12,8 @@ trace page call these functions and get plain dataclasses back, or a portal.aws.
   input, not an AWS fault: it is raised as XrayInvalidRequest carrying X-Ray's own message, so
   the trace list can show it as a form error.
 
-Histogram values are seconds, as X-Ray sends them.
+Histogram values are seconds, as X-Ray sends them. Pages pass `timeouts=page_timeouts()` (short, no
+retry); the default is the client factory's.
 """
 
 import json
@@ -23,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from portal.aws.clients import client
+from portal.aws.clients import Timeouts, client
 from portal.aws.errors import AwsError, account_label, aws_errors
 
 SERVICE = "xray"
@@ -150,14 +151,16 @@ def _raise_if_invalid(error: ClientError, *, account, operation: str) -> None:
     ) from error
 
 
-def service_graph(account, region: str, *, start: datetime, end: datetime) -> ServiceGraph:
+def service_graph(
+    account, region: str, *, start: datetime, end: datetime, timeouts: Timeouts | None = None
+) -> ServiceGraph:
     """The service graph of [start, end) in one account and region, every page of it."""
     services: list[GraphService] = []
     edges: list[GraphEdge] = []
     params: dict[str, Any] = {"StartTime": start, "EndTime": end}
     pages = 0
     with aws_errors(account=account, service=SERVICE):
-        xray = client(SERVICE, account=account, region=region)
+        xray = client(SERVICE, account=account, region=region, timeouts=timeouts)
         while True:
             try:
                 answer = xray.get_service_graph(**params)
@@ -232,6 +235,7 @@ def trace_summaries(
     end: datetime,
     filter_expression: str = "",
     next_token: str = "",
+    timeouts: Timeouts | None = None,
 ) -> SummaryPage:
     """One page of the trace summaries of [start, end) matching `filter_expression` (X-Ray's own language).
 
@@ -243,7 +247,7 @@ def trace_summaries(
     if next_token:
         params["NextToken"] = next_token
     with aws_errors(account=account, service=SERVICE):
-        xray = client(SERVICE, account=account, region=region)
+        xray = client(SERVICE, account=account, region=region, timeouts=timeouts)
         try:
             answer = xray.get_trace_summaries(**params)
         except ClientError as error:
@@ -257,12 +261,14 @@ def trace_summaries(
     )
 
 
-def batch_get_traces(account, region: str, trace_ids: Iterable[str]) -> list[Trace]:
+def batch_get_traces(
+    account, region: str, trace_ids: Iterable[str], *, timeouts: Timeouts | None = None
+) -> list[Trace]:
     """The traces of these ids that X-Ray has (unknown ids are left out), with their segment documents."""
     wanted = list(dict.fromkeys(trace_ids))
     traces: list[Trace] = []
     with aws_errors(account=account, service=SERVICE):
-        xray = client(SERVICE, account=account, region=region)
+        xray = client(SERVICE, account=account, region=region, timeouts=timeouts)
         for begin in range(0, len(wanted), BATCH_GET_TRACES_MAX_IDS):
             params: dict[str, Any] = {"TraceIds": wanted[begin : begin + BATCH_GET_TRACES_MAX_IDS]}
             while True:

@@ -47,6 +47,7 @@ from catalog.templatetags.catalog_ui import entity_path
 from observability import aws_xray
 from observability.aws_xray import Calls, ServiceGraph
 from observability.xray_window import XrayWindow
+from portal.aws.clients import page_timeouts
 from portal.aws.errors import AwsError
 from portal.aws.freshness import Fetched, fetch_or_last_good
 from portal.aws.models import AwsAccount
@@ -72,13 +73,9 @@ HEALTH_LABELS = {
 _ANNOTATIONS = KeyTransform("annotations", KeyTransform("metadata", "document"))
 
 
-def _page_budget() -> float:
-    return float(getattr(settings, "OBSERVABILITY_PAGE_AWS_BUDGET", 2.5))
-
-
 def fresh_for() -> timedelta:
-    """How long an X-Ray answer serves views without asking AWS again (OBSERVABILITY_XRAY_FRESH_SECONDS, 60)."""
-    return timedelta(seconds=float(getattr(settings, "OBSERVABILITY_XRAY_FRESH_SECONDS", 60)))
+    """How long an X-Ray answer serves views without asking AWS again (OBSERVABILITY_XRAY_FRESH_SECONDS)."""
+    return timedelta(seconds=settings.OBSERVABILITY_XRAY_FRESH_SECONDS)
 
 
 # --- traffic figures ----------------------------------------------------------------------------------------
@@ -200,7 +197,8 @@ def fetch_graphs(
 ) -> list[tuple[SourceState, ServiceGraph | None]]:
     sources = xray_sources() if sources is None else sources
     started = time.monotonic()
-    budget = _page_budget()
+    budget = settings.OBSERVABILITY_PAGE_AWS_BUDGET
+    timeouts = page_timeouts()
     found = []
     for account, region in sources:
 
@@ -210,7 +208,7 @@ def fetch_graphs(
                     f"AWS was slow for this page, so the X-Ray graph of {account.name} {region} was not fetched "
                     f"(after {budget:g}s)."
                 )
-            return aws_xray.service_graph(account, region, start=window.start, end=window.end)
+            return aws_xray.service_graph(account, region, start=window.start, end=window.end, timeouts=timeouts)
 
         result: Fetched = fetch_or_last_good(graph_cache_key(account, region, window), fetch, fresh_for=fresh_for())
         state = SourceState(

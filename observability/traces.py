@@ -21,6 +21,7 @@ from observability import aws_xray
 from observability.aws_xray import SummaryPage, Trace, TraceSummary, XrayInvalidRequest
 from observability.service_map import fresh_for, xray_sources
 from observability.xray_window import XrayWindow
+from portal.aws.clients import page_timeouts
 from portal.aws.freshness import fetch_or_last_good
 from portal.aws.models import AwsAccount
 
@@ -96,6 +97,7 @@ def trace_list(source: Source, window: XrayWindow, expression: str, *, page_toke
                 end=window.end,
                 filter_expression=expression,
                 next_token=page_token,
+                timeouts=page_timeouts(),
             )
         except XrayInvalidRequest as error:
             refused.append(error)
@@ -135,7 +137,7 @@ def trace_detail(source: Source, trace_id: str) -> FetchedTrace:
     """One trace, with its segments. A trace X-Ray does not have is remembered as missing (None) for a minute."""
 
     def fetch():
-        found = aws_xray.batch_get_traces(source.account, source.region, [trace_id])
+        found = aws_xray.batch_get_traces(source.account, source.region, [trace_id], timeouts=page_timeouts())
         return found[0] if found else None
 
     key = f"xray:trace:{source.account.account_id}:{source.region}:{trace_id}"

@@ -72,6 +72,14 @@ SCHEDULES: tuple[Schedule, ...] = (
         expires=timedelta(minutes=1),
         description="Scores new and edited entities, and those related to them, between the hourly runs.",
     ),
+    Schedule(
+        name="observability: sync CloudWatch alarms",
+        task="observability.tasks.cloudwatch_sync_all",
+        every=timedelta(minutes=5),
+        expires=timedelta(minutes=4),
+        description="Reads every enabled account and region's CloudWatch alarms (and target groups' load "
+        "balancers, REST APIs' names) into the database, where pages read alarm states.",
+    ),
 )
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "portal",
     "portal.aws",
     "catalog",
+    "observability",
     "audit",
     "sandbox",
 ]
@@ -120,6 +121,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every process on the machine (web, worker, beat): circuit-breaker
 # state and cached AWS answers must not live in one process's memory.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"].endswith(("FileBasedCache", "LocMemCache")):
+    # Django culls these at 300 entries by default; one dashboard caches a CloudWatch series per service and
+    # signal (observability.series), so 300 would evict a 100-service dashboard's answers before its next view.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", env.int("CACHE_MAX_ENTRIES", default=20000))
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
@@ -259,6 +264,10 @@ AWS_DEFAULT_REGION = env.str("AWS_DEFAULT_REGION", default="eu-west-1")
 AWS_CONNECT_TIMEOUT = env.float("AWS_CONNECT_TIMEOUT", default=2.0)
 AWS_READ_TIMEOUT = env.float("AWS_READ_TIMEOUT", default=5.0)
 AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=3)
+# Calls a page waits on (CloudWatch charts): short, no retry; the page shows its last good data instead.
+AWS_PAGE_CONNECT_TIMEOUT = env.float("AWS_PAGE_CONNECT_TIMEOUT", default=1.0)
+AWS_PAGE_READ_TIMEOUT = env.float("AWS_PAGE_READ_TIMEOUT", default=2.0)
+AWS_PAGE_MAX_ATTEMPTS = env.int("AWS_PAGE_MAX_ATTEMPTS", default=1)
 AWS_BREAKER_FAILURES = env.int("AWS_BREAKER_FAILURES", default=5)
 AWS_BREAKER_RESET_SECONDS = env.int("AWS_BREAKER_RESET_SECONDS", default=30)
 # Accounts to create at start-up: "name:account_id:role_arn:external_id:region1|region2,..."
@@ -279,6 +288,14 @@ CATALOG_IMPORT_TIMEOUT = env.float("CATALOG_IMPORT_TIMEOUT", default=10.0)
 CATALOG_ORPHAN_GUARD = env.float("CATALOG_ORPHAN_GUARD", default=0.5)
 # AWS discovery links a discovered Resource to the Component named by this tag (catalog/discovery.py).
 CATALOG_DISCOVERY_SERVICE_TAG = env.str("CATALOG_DISCOVERY_SERVICE_TAG", default="service")
+
+# --- Observability ------------------------------------------------------------
+# A page stops starting CloudWatch calls once it has spent this long on AWS; the rest shows last good data.
+OBSERVABILITY_PAGE_AWS_BUDGET = env.float("OBSERVABILITY_PAGE_AWS_BUDGET", default=2.5)
+# A team or system dashboard charts at most this many services (the first, by name), so it stays bounded.
+OBSERVABILITY_DASHBOARD_MAX_SERVICES = env.int("OBSERVABILITY_DASHBOARD_MAX_SERVICES", default=200)
+# How long an X-Ray answer (a service graph, a page of traces, a trace) serves views without asking AWS again.
+OBSERVABILITY_XRAY_FRESH_SECONDS = env.int("OBSERVABILITY_XRAY_FRESH_SECONDS", default=60)
 
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

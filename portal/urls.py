@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/logout/", signin.SignOutView.as_view(), name="logout"),
     path("teams/", include("portal.teams.urls")),
     path("catalog/", include("catalog.urls")),
+    path("observability/", include("observability.urls")),
     path("settings/tokens/", include("portal.tokens.urls")),
     path("aws/", include("portal.aws.urls")),
     path("api/v1/", include("portal.api.urls")),

@@ -16,10 +16,15 @@ timeouts, retries, endpoint, call accounting and circuit breaker:
 - `botocore.config.Config`: standard retry mode with AWS_MAX_ATTEMPTS attempts in all, the
   AWS_CONNECT_TIMEOUT/AWS_READ_TIMEOUT timeouts, and AWS_ENDPOINT_URL when
   set (the sandbox). Nothing else differs between the sandbox and AWS.
+- `timeouts=page_timeouts()` for a call made while a person waits for a page (the
+  AWS_PAGE_* settings: about a second to connect, two to answer, no retry): a slow
+  AWS then costs the page a couple of seconds at most, and the page shows its last
+  good data instead. Tasks keep the longer defaults, since nobody waits on them.
 """
 
 import hashlib
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -51,21 +56,38 @@ def _shared_session() -> boto3.session.Session:
     return _session
 
 
-def client_config(region: str) -> Config:
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float
+    read: float
+    max_attempts: int  # every request, the first included
+
+
+def default_timeouts() -> Timeouts:
+    return Timeouts(settings.AWS_CONNECT_TIMEOUT, settings.AWS_READ_TIMEOUT, settings.AWS_MAX_ATTEMPTS)
+
+
+def page_timeouts() -> Timeouts:
+    """For calls a page waits on: short, and no retry (the next view tries again)."""
+    return Timeouts(settings.AWS_PAGE_CONNECT_TIMEOUT, settings.AWS_PAGE_READ_TIMEOUT, settings.AWS_PAGE_MAX_ATTEMPTS)
+
+
+def client_config(region: str, timeouts: Timeouts | None = None) -> Config:
+    timeouts = timeouts or default_timeouts()
     return Config(
         region_name=region,
-        connect_timeout=settings.AWS_CONNECT_TIMEOUT,
-        read_timeout=settings.AWS_READ_TIMEOUT,
+        connect_timeout=timeouts.connect,
+        read_timeout=timeouts.read,
         # total_max_attempts, not max_attempts: botocore reads `max_attempts` in this dict as *retries*
         # (3 would mean 4 requests), while AWS_MAX_ATTEMPTS, like botocore's own variable of that name,
         # counts every request including the first.
-        retries={"mode": "standard", "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": timeouts.max_attempts},
         user_agent_appid="meridian",
     )
 
 
-def _new_client(service: str, region: str, credentials: dict | None):
-    kwargs = {"config": client_config(region), "region_name": region}
+def _new_client(service: str, region: str, credentials: dict | None, timeouts: Timeouts | None = None):
+    kwargs = {"config": client_config(region, timeouts), "region_name": region}
     if settings.AWS_ENDPOINT_URL:
         kwargs["endpoint_url"] = settings.AWS_ENDPOINT_URL
     if credentials is not None:
@@ -122,12 +144,12 @@ def _credentials_cache_key(account) -> str:
     return f"aws:credentials:{account.account_id}:{fingerprint}"
 
 
-def _assumed_role_credentials(account, region: str) -> dict:
+def _assumed_role_credentials(account, region: str, timeouts: Timeouts | None = None) -> dict:
     key = _credentials_cache_key(account)
     cached = cache.get(key)
     if cached is not None:
         return cached
-    sts = _instrument(_new_client("sts", region, None), service="sts", breaker_account=account.account_id)
+    sts = _instrument(_new_client("sts", region, None, timeouts), service="sts", breaker_account=account.account_id)
     params = {"RoleArn": account.role_arn, "RoleSessionName": SESSION_NAME, "DurationSeconds": ASSUME_ROLE_SECONDS}
     if account.external_id:
         params["ExternalId"] = account.external_id
@@ -148,13 +170,16 @@ def _assumed_role_credentials(account, region: str) -> dict:
     return credentials
 
 
-def client(service: str, *, account, region: str | None = None):
+def client(service: str, *, account, region: str | None = None, timeouts: Timeouts | None = None):
     """A boto3 client for `service` in `account` (an AwsAccount) and `region`.
 
     `region` defaults to the account's first region, then AWS_DEFAULT_REGION.
-    May raise AwsError subclasses while assuming the role (AccessDenied on
-    sts:AssumeRole, endpoint unreachable, circuit open).
+    `timeouts` defaults to the AWS_CONNECT_TIMEOUT/AWS_READ_TIMEOUT/AWS_MAX_ATTEMPTS
+    settings; pages pass `page_timeouts()`. May raise AwsError subclasses while
+    assuming the role (AccessDenied on sts:AssumeRole, endpoint unreachable, circuit open).
     """
     region = region or account.home_region
-    credentials = _assumed_role_credentials(account, region) if account.role_arn else None
-    return _instrument(_new_client(service, region, credentials), service=service, breaker_account=account.account_id)
+    credentials = _assumed_role_credentials(account, region, timeouts) if account.role_arn else None
+    return _instrument(
+        _new_client(service, region, credentials, timeouts), service=service, breaker_account=account.account_id
+    )

@@ -376,10 +376,11 @@ def test_batch_computation_makes_the_same_number_of_queries_for_5_or_50_entities
     small = _queries_for_catalog(5)
     large = _queries_for_catalog(50)
 
-    # One batch: select it (1), the providers (4: owners, provided APIs, two for linked resources), its
-    # scores in one INSERT ... ON CONFLICT inside a savepoint (3); the empty next batch (1); the rollups:
-    # savepoint, delete today's stale rows, one upsert, release (4).
-    assert small == large == 13
+    # One batch: select it (1), the providers (5: owners, provided APIs, two for linked resources, and
+    # observability's golden-signal alarms: the components' resources, whose alarms are not read when there
+    # are none), its scores in one INSERT ... ON CONFLICT inside a savepoint (3); the empty next batch (1);
+    # the rollups: savepoint, delete today's stale rows, one upsert, release (4).
+    assert small == large == 14
 
 
 def test_a_team_sees_its_trend_one_row_a_day(db):

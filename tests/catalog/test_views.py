@@ -361,7 +361,7 @@ def test_tabs_follow_the_kind(client_as, estate):
     def tabs(entity):
         return [tab.slug for tab in client_as("viewer").get(url(entity)).context["tabs"]]
 
-    assert tabs(estate["service"]) == ["", "dependencies", "apis", "aws"]
+    assert tabs(estate["service"]) == ["", "dependencies", "apis", "aws", "metrics", "xray"]  # from observability
     assert tabs(estate["orders_api"]) == ["", "dependencies", "apis"]
     assert tabs(estate["group"]) == [""]
     assert client_as("viewer").get(url(estate["group"], "apis")).status_code == 404
@@ -375,9 +375,11 @@ def test_the_entity_page_costs_the_same_queries_for_many_relations(client_as, es
 
     def overview():
         # 1 session, 2 user, 3 the entity with its team and location, 4 can(): the viewer's role in the owning
-        # team, 5 its relations both ways with both ends, 6 the user menu's memberships, 7-10 the live scorecard
-        # card: one query per context provider of catalog.scorecards' rules (owner, APIs, resources, relations).
-        with django_assert_num_queries(10):
+        # team, 5 its relations both ways with both ends, 6 the user menu's memberships, 7 the header's alarm
+        # badge (observability: its AWS resources; their alarms are not read when none has an ARN), 8-12 the live
+        # scorecard card: one query per context provider of the rules (owner, APIs, resources, relations, and
+        # observability's golden-signal alarms).
+        with django_assert_num_queries(12):
             return client.get(url(estate["service"]))
 
     before = len(overview().context["relations"])
@@ -499,26 +501,26 @@ def test_the_aws_tab_shows_linked_resources(client_as, estate):
 def test_other_apps_add_tabs_through_the_registry(client_as, estate):
     register_tab(
         EntityTab(
-            slug="metrics",
-            label="Metrics",
+            slug="example",
+            label="Example",
             icon="bi-graph-up",
-            order=50,
+            order=500,
             template="catalog/tabs/aws_resources.html",
             context=lambda request, entity: {"seen": entity.name, "resources": []},
             applies=lambda entity: entity.kind_key == "component",
         )
     )
     try:
-        assert [t.slug for t in client_as("viewer").get(url(estate["service"])).context["tabs"]][-1] == "metrics"
-        response = client_as("viewer").get(url(estate["service"], "metrics"))
+        assert [t.slug for t in client_as("viewer").get(url(estate["service"])).context["tabs"]][-1] == "example"
+        response = client_as("viewer").get(url(estate["service"], "example"))
         assert response.status_code == 200 and response.context["seen"] == "orders-api"
-        assert client_as("viewer").get(url(estate["orders_api"], "metrics")).status_code == 404
+        assert client_as("viewer").get(url(estate["orders_api"], "example")).status_code == 404
         with pytest.raises(ValueError, match="already registered"):
-            register_tab(EntityTab(slug="metrics", label="x", icon="", template="", context=dict))
+            register_tab(EntityTab(slug="example", label="x", icon="", template="", context=dict))
         with pytest.raises(ValueError, match="taken"):
             register_tab(EntityTab(slug="edit", label="x", icon="", template="", context=dict))
     finally:
-        unregister_tab("metrics")
+        unregister_tab("example")
 
 
 # --- editing and deleting -----------------------------------------------------------------------------------

@@ -1,17 +1,68 @@
-"""Fixtures for the X-Ray pages: the in-process sandbox as AWS, the portal's account(s), the shop's catalog."""
+"""Fixtures for observability: moto in-process, the portal's AWS account, people, CloudWatch data; for X-Ray, the
+in-process sandbox as the portal's AWS and the shop's catalog (tests/observability/xray_estate.py)."""
 
+from datetime import UTC, datetime, timedelta
+
+import boto3
 import pytest
+from django.core.cache import cache
+from moto import mock_aws
 
 from portal.aws.models import AwsAccount
-from tests.observability.xray_estate import ACCOUNT_ID, REGION, shop_catalog, xray_client
+from portal.models import Role
+from tests.factories import MembershipFactory, UserFactory
+from tests.observability.estate import ACCOUNT, REGION
+from tests.observability.xray_estate import ACCOUNT_ID, shop_catalog, xray_client
 
 SECOND_ACCOUNT_ID = "222222222222"
 SECOND_ROLE_ARN = f"arn:aws:iam::{SECOND_ACCOUNT_ID}:role/MeridianReadOnly"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache(settings):
+    # As portal.settings does for the local caches: room for a dashboard's series (Django's default is 300).
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20000}}
+    }
+    cache.clear()
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def account(db):
+    return AwsAccount.objects.create(name="meridian-prod", account_id=ACCOUNT, regions=[REGION])
+
+
+@pytest.fixture
+def people(orders, payments):
+    return {
+        "viewer": MembershipFactory(team=orders, user=UserFactory(username="vera"), role=Role.VIEWER).user,
+        "maintainer": MembershipFactory(team=orders, user=UserFactory(username="max"), role=Role.MAINTAINER).user,
+        "outsider": MembershipFactory(team=payments, user=UserFactory(username="otto"), role=Role.MAINTAINER).user,
+        "portal_admin": UserFactory(username="root", is_superuser=True, is_staff=True),
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def page_faults(settings):
+    """Fast failures for fault tests: one attempt, short timeouts, a breaker that opens after 2 failures."""
+    settings.AWS_MAX_ATTEMPTS = settings.AWS_PAGE_MAX_ATTEMPTS = 1
+    settings.AWS_CONNECT_TIMEOUT = settings.AWS_PAGE_CONNECT_TIMEOUT = 0.5
+    settings.AWS_READ_TIMEOUT = settings.AWS_PAGE_READ_TIMEOUT = 0.3
+    settings.AWS_BREAKER_FAILURES = 2
+    settings.AWS_BREAKER_RESET_SECONDS = 30
+    return settings
+
+
 @pytest.fixture
 def xray_endpoint(sandbox_endpoint, settings):
-    """The portal's AWS is the (emptied) in-process sandbox."""
+    """The portal's AWS is the (emptied) in-process sandbox, which computes X-Ray's answers from the segments put."""
     settings.AWS_ENDPOINT_URL = sandbox_endpoint
     return sandbox_endpoint
 
@@ -32,12 +83,40 @@ def shop(orders, payments):
     return shop_catalog()
 
 
-@pytest.fixture
-def xray_faults(settings):
-    """Fast failures: one attempt, short timeouts, a breaker that opens after 2 failures."""
-    settings.AWS_MAX_ATTEMPTS = 1
-    settings.AWS_CONNECT_TIMEOUT = 0.5
-    settings.AWS_READ_TIMEOUT = 0.5
-    settings.AWS_BREAKER_FAILURES = 2
-    settings.AWS_BREAKER_RESET_SECONDS = 30
-    return settings
+def put_points(namespace: str, metric: str, dimensions: dict, values, *, unit: str = "Count", every=60, region=REGION):
+    """Datapoints for the last len(values) * `every` seconds, oldest first, one a step (moto must be active)."""
+    cloudwatch = boto3.client("cloudwatch", region_name=region)
+    now = datetime.now(UTC)
+    data = [
+        {
+            "MetricName": metric,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
+            "Value": float(value),
+            "Unit": unit,
+            "Timestamp": now - timedelta(seconds=every * (len(values) - i)),
+        }
+        for i, value in enumerate(values)
+    ]
+    for start in range(0, len(data), 1000):
+        cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start : start + 1000])
+
+
+def put_alarm(name: str, namespace: str, metric: str, dimensions: dict, *, threshold: float, stat="Sum", region=REGION):
+    cloudwatch = boto3.client("cloudwatch", region_name=region)
+    statistic = {"Statistic": stat} if not stat.startswith("p") else {"ExtendedStatistic": stat}
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=threshold,
+        ComparisonOperator="GreaterThanThreshold",
+        Tags=[{"Key": "service", "Value": "x"}],
+        **statistic,
+    )
+
+
+def set_alarm_state(name: str, state: str, reason: str = "Threshold crossed", region=REGION):
+    boto3.client("cloudwatch", region_name=region).set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)

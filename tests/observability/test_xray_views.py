@@ -13,24 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from catalog import services
 from portal.actors import Actor
 from portal.aws.accounting import count_aws_calls
-from portal.models import Role
-from tests.factories import MembershipFactory, UserFactory
 from tests.observability.xray_estate import estate_calls, estate_names, estate_trace, put, put_shop
 from tests.observability.xray_faults import ACCESS_DENIED, THROTTLED, closed_port_url, failing_xray
 
 MAP = "/observability/xray/"
 TRACES = "/observability/xray/traces/"
-
-
-@pytest.fixture
-def people(orders, payments):
-    return {
-        "viewer": MembershipFactory(team=orders, user=UserFactory(username="vera"), role=Role.VIEWER).user,
-        "maintainer": MembershipFactory(team=orders, user=UserFactory(username="max"), role=Role.MAINTAINER).user,
-        "outsider": MembershipFactory(team=payments, user=UserFactory(username="otto"), role=Role.MAINTAINER).user,
-        "portal_admin": UserFactory(username="root", is_superuser=True, is_staff=True),
-        "anonymous": None,
-    }
 
 
 @pytest.fixture
@@ -178,7 +165,7 @@ def test_a_system_map_shows_its_services_and_neighbours_only(client_as, recent):
     ],
 )
 def test_throttling_or_access_denied_shows_the_last_good_map_with_a_notice(
-    client_as, recent, settings, xray_faults, fault, code, words
+    client_as, recent, settings, page_faults, fault, code, words
 ):
     client = client_as("viewer")
     good = client.get(MAP).content.decode()
@@ -199,7 +186,7 @@ def test_throttling_or_access_denied_shows_the_last_good_map_with_a_notice(
 
 
 def test_an_unreachable_endpoint_with_nothing_remembered_renders_a_notice_not_a_500(
-    client_as, prod_account, settings, xray_faults
+    client_as, prod_account, settings, page_faults
 ):
     settings.AWS_ENDPOINT_URL = closed_port_url()
 
@@ -216,7 +203,7 @@ def test_an_unreachable_endpoint_with_nothing_remembered_renders_a_notice_not_a_
 
 
 def test_once_the_breaker_opens_the_map_is_served_without_touching_the_network(
-    client_as, prod_account, settings, xray_faults
+    client_as, prod_account, settings, page_faults
 ):
     settings.AWS_ENDPOINT_URL = closed_port_url()
     client = client_as("viewer")

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class ObservabilityConfig(AppConfig):
+    name = "observability"
+    verbose_name = "Observability"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The Metrics tab on entity pages (catalog.tabs is the registry every app extends).
+        from catalog.tabs import register_tab
+        from observability.entity_tabs import metrics_tab
+        from observability.xray_tabs import register_xray_ui
+
+        register_tab(metrics_tab())
+        # The X-Ray tab and the overview's X-Ray notice.
+        register_xray_ui()

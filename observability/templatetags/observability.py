@@ -1,0 +1,39 @@
+"""Observability pieces for any page: `{% load observability %}`.
+
+{% entity_alarm_badge entity %}   the alarms of a Component or Resource, for its page header
+{% team_alarms team %}            a team's alarms (firing ones listed) and a link to its dashboard
+{{ alarm_states|alarm_summary_of:entity.pk }}
+                                  one entity's summary out of `alarm_states_for(ids)`, for lists:
+                                  {% include "observability/_alarm_state.html" with summary=... %}
+"""
+
+from django import template
+
+from observability import selectors
+
+register = template.Library()
+
+ALARM_KINDS = ("component", "resource")
+
+
+@register.inclusion_tag("observability/_entity_alarm_badge.html")
+def entity_alarm_badge(entity):
+    if entity.kind_key not in ALARM_KINDS:
+        return {"summary": None}
+    summary, alarms = selectors.entity_alarm_summary(entity)
+    return {
+        "entity": entity,
+        "summary": summary,
+        "synced_at": min((a.synced_at for a in alarms), default=None),
+    }
+
+
+@register.inclusion_tag("observability/_team_alarms.html")
+def team_alarms(team):
+    summary, firing = selectors.team_alarm_summary(team.slug)
+    return {"team": team, "summary": summary, "firing": firing}
+
+
+@register.filter
+def alarm_summary_of(states: dict, entity_id):
+    return states.get(entity_id) if states else None
