@@ -185,6 +185,43 @@ def test_throttling_or_access_denied_shows_the_last_good_map_with_a_notice(
     assert 'data-name="payments-api"' in html  # the last good map is still drawn
 
 
+def test_a_slow_x_ray_costs_the_page_its_short_page_timeout_and_shows_the_last_good_map(
+    client_as, recent, settings, page_faults
+):
+    client = client_as("viewer")
+    client.get(MAP)
+    settings.OBSERVABILITY_XRAY_FRESH_SECONDS = 0
+
+    # Answers after 2 s; pages wait AWS_PAGE_READ_TIMEOUT (0.3 s here) and do not retry.
+    with failing_xray(*THROTTLED, delay=2.0) as (endpoint, seen):
+        settings.AWS_ENDPOINT_URL = endpoint
+        with count_aws_calls() as aws_calls:
+            response = client.get(MAP)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert aws_calls.total_attempts == 1 and len(seen) == 1
+    assert 'data-error-code="timeout"' in html and "Showing the graph fetched" in html
+    assert 'data-name="payments-api"' in html
+
+
+def test_once_the_page_budget_is_spent_other_accounts_get_their_last_good_graph_without_a_call(
+    client_as, recent, settings
+):
+    from portal.aws.models import AwsAccount
+
+    AwsAccount.objects.create(name="meridian-zz", account_id="333333333333", regions=["eu-west-1"])
+    settings.OBSERVABILITY_PAGE_AWS_BUDGET = 0  # spent as soon as the first call returns
+
+    with count_aws_calls() as aws_calls:
+        response = client_as("viewer").get(MAP)
+
+    html = response.content.decode()
+    assert aws_calls[("xray", "GetServiceGraph")] == 1  # meridian-prod's; meridian-zz's was not started
+    assert 'data-error-code="page_budget"' in html and "AWS was slow for this page" in html
+    assert 'data-name="payments-api"' in html
+
+
 def test_an_unreachable_endpoint_with_nothing_remembered_renders_a_notice_not_a_500(
     client_as, prod_account, settings, page_faults
 ):

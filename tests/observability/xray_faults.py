@@ -8,6 +8,7 @@ answer gives. A closed port stands for an unreachable endpoint.
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,21 +23,26 @@ ACCESS_DENIED = (
 
 
 @contextmanager
-def failing_xray(status: int, code: str, message: str) -> Iterator[tuple[str, list[str]]]:
-    """Yields (url, requests seen): every request is answered with `code`."""
+def failing_xray(status: int, code: str, message: str, *, delay: float = 0.0) -> Iterator[tuple[str, list[str]]]:
+    """Yields (url, requests seen): every request is answered with `code`, after `delay` seconds (a slow AWS)."""
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def _fail(self):
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             seen.append(self.path)
+            if delay:
+                time.sleep(delay)
             body = json.dumps({"message": message}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("x-amzn-ErrorType", f"{code}:http://internal.amazon.com/coral/com.amazon.xray/")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("x-amzn-ErrorType", f"{code}:http://internal.amazon.com/coral/com.amazon.xray/")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (the timeout test)
 
         do_POST = do_GET = _fail
 
