@@ -37,6 +37,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models.fields.json import HasKey, KeyTextTransform, KeyTransform
@@ -347,8 +348,9 @@ class MapNode:
     sources: list[tuple[str, str]] = field(default_factory=list)  # (account name, region) it was seen in
     in_scope: bool = True
 
-    @property
+    @cached_property
     def traffic(self) -> Traffic:
+        # Read once the graphs are merged (merging changes `calls`); a narrowed copy computes its own.
         return traffic(self.calls)
 
     @property
@@ -372,8 +374,9 @@ class MapEdge:
     target: str
     calls: Calls
 
-    @property
+    @cached_property
     def traffic(self) -> Traffic:
+        # Read once the graphs are merged (merging changes `calls`); a narrowed copy computes its own.
         return traffic(self.calls)
 
 

@@ -70,6 +70,14 @@ class Span:
         return {"remote": REMOTE, "aws": AWS}.get(self.namespace, LOCAL)
 
     @property
+    def offset_text(self) -> str:
+        return duration_text(self.offset)
+
+    @property
+    def duration_text(self) -> str:
+        return "in progress" if self.in_progress else duration_text(self.duration)
+
+    @property
     def label(self) -> str:
         return f"{self.name} ({self.namespace or 'local'})" if self.kind == "subsegment" else self.name
 
