@@ -82,6 +82,8 @@ RESOURCE_TYPES: dict[tuple[str, str], tuple[str, str]] = {
     ("ec2", "security-group"): ("security-group", "security group"),
     ("logs", "log-group"): ("log-group", "CloudWatch log group"),
     ("cloudwatch", "alarm"): ("cloudwatch-alarm", "CloudWatch alarm"),
+    ("elasticloadbalancing", "loadbalancer"): ("load-balancer", "Application Load Balancer"),
+    ("elasticloadbalancing", "targetgroup"): ("target-group", "ALB target group"),
 }
 # Versions and running instances of something, not things of their own: a task definition gets
 # a new revision on every deploy, a task lives minutes. Their service is the Resource.
@@ -101,8 +103,16 @@ class Arn:
 
     @property
     def short_name(self) -> str:
-        """The resource's own name: the last path segment ("orders-api" of cluster/orders-api)."""
-        return self.resource_id.rstrip("/").rsplit("/", 1)[-1]
+        """The resource's own name: the last path segment ("orders-api" of cluster/orders-api), except
+        for load balancers and target groups, whose ARNs end in a generated id after their name
+        (loadbalancer/app/<name>/<id>, targetgroup/<name>/<id>)."""
+        segments = self.resource_id.rstrip("/").split("/")
+        if self.service == "elasticloadbalancing" and len(segments) >= 2:
+            if self.resource_type == "loadbalancer" and len(segments) == 3:  # app|net|gwy/<name>/<id>
+                return segments[1]
+            if self.resource_type == "targetgroup":
+                return segments[0]
+        return segments[-1]
 
 
 def parse_arn(arn: str) -> Arn | None:

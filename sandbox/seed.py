@@ -3,7 +3,10 @@
 `seed_estate(endpoint_url)` reads `sandbox.estate` and creates what is missing:
 it looks each resource up first and creates only the ones it does not find, so a
 second run against a live sandbox makes no write call at all. Every resource is
-tagged with `service`, `team` and `env`.
+tagged with `service`, `team` and `env`. Each ECS service also gets an internal
+Application Load Balancer and target group named after it (in its VPC, subnets and
+security group), and each deployment's `alarms` watch golden signals on exactly the
+metrics and dimensions the traffic generator emits (sandbox.traffic.signals).
 
 The prod account is reached with the sandbox's fixed credentials (moto acts in
 its default account, 123456789012, for keys it does not know); every other
@@ -21,15 +24,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from sandbox import estate
+from sandbox.clients import SANDBOX_CREDENTIALS, EstateClients
 from sandbox.estate import Account, Deployment, Service
+from sandbox.traffic import signals
 
-# Credentials of the portal's own (prod) account in the sandbox: any key moto does not know acts there.
-SANDBOX_CREDENTIALS = {"aws_access_key_id": "AKIAMERIDIANSANDBOX1", "aws_secret_access_key": "meridian-sandbox"}
-_CLIENT_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=30)
+__all__ = ["SANDBOX_CREDENTIALS", "SeedSummary", "lambda_archive", "seed_estate"]
+
 _LAMBDA_SOURCE = '''import json
 
 
@@ -84,11 +85,11 @@ class _Seeder:
     def __init__(self, endpoint_url: str):
         self.endpoint_url = endpoint_url
         self.summary = SeedSummary()
-        self._clients: dict[tuple[str, str, str], Any] = {}
-        self._sessions: dict[str, boto3.session.Session] = {}
+        self._clients = EstateClients(endpoint_url, session_name="meridian-sandbox-seed")
         self._vpcs: dict[tuple[str, str, str], tuple[str, str, list[str]]] = {}  # -> (vpc id, cidr, subnet ids)
         self._namespaces: dict[tuple[str, str, str], str] = {}  # -> namespace id
         self._listings: dict[tuple[str, str, str], set[str]] = {}
+        self._elbv2_index: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 
     # --- plumbing -------------------------------------------------------------
 
@@ -104,6 +105,7 @@ class _Seeder:
             ("vpcs", "ecs_clusters", "cloudmap_namespaces", "dynamodb_tables", "sqs_queues", "sns_topics"),
             ("lambda_functions", "ecs_services", "state_machines"),
             ("event_buses", "rest_apis"),
+            ("alarms",),
         ):
             for service in services:
                 for deployment in service.deployments:
@@ -111,29 +113,8 @@ class _Seeder:
                         for spec in deployment.resources.get(kind, []):
                             getattr(self, f"_ensure_{kind}")(service, deployment, spec)
 
-    def _session(self, account: Account) -> boto3.session.Session:
-        if account.id not in self._sessions:
-            if account.admin_role_arn is None:
-                self._sessions[account.id] = boto3.session.Session(**SANDBOX_CREDENTIALS)
-            else:
-                sts = self._client(estate.accounts()[0], estate.regions()[0], "sts")
-                credentials = sts.assume_role(RoleArn=account.admin_role_arn, RoleSessionName="meridian-sandbox-seed")[
-                    "Credentials"
-                ]
-                self._sessions[account.id] = boto3.session.Session(
-                    aws_access_key_id=credentials["AccessKeyId"],
-                    aws_secret_access_key=credentials["SecretAccessKey"],
-                    aws_session_token=credentials["SessionToken"],
-                )
-        return self._sessions[account.id]
-
     def _client(self, account: Account, region: str, service: str) -> Any:
-        key = (account.id, region, service)
-        if key not in self._clients:
-            self._clients[key] = self._session(account).client(
-                service, region_name=region, endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG
-            )
-        return self._clients[key]
+        return self._clients.client(account, region, service)
 
     def _deployment_client(self, deployment: Deployment, service: str) -> Any:
         return self._client(deployment.account, deployment.region, service)
@@ -407,6 +388,7 @@ class _Seeder:
                 tags=_tag_list(service.tags, "key", "value"),
             )
             self._created(f"ecs task definition {name}")
+        target_group_arn = self._load_balancer(service, deployment, spec, vpc_id, subnet_ids, security_group)
         registries = []
         if spec.get("namespace"):
             registries = [{"registryArn": self._cloudmap_service(service, deployment, spec["namespace"], name)}]
@@ -424,6 +406,8 @@ class _Seeder:
                 }
             },
             serviceRegistries=registries,
+            loadBalancers=[{"targetGroupArn": target_group_arn, "containerName": name, "containerPort": spec["port"]}],
+            healthCheckGracePeriodSeconds=30,
             deploymentConfiguration={
                 "maximumPercent": 200,
                 "minimumHealthyPercent": 100,
@@ -433,6 +417,70 @@ class _Seeder:
             tags=_tag_list(service.tags, "key", "value"),
         )
         self._created(f"ecs service {name}")
+
+    def _elbv2(self, deployment: Deployment) -> dict[str, dict[str, Any]]:
+        """{"load_balancers": {name: arn}, "target_groups": {name: description}} of a deployment, listed once."""
+        key = (deployment.account.id, deployment.region)
+        if key not in self._elbv2_index:
+            elbv2 = self._deployment_client(deployment, "elbv2")
+            self._elbv2_index[key] = {
+                "load_balancers": {
+                    lb["LoadBalancerName"]: lb["LoadBalancerArn"]
+                    for page in elbv2.get_paginator("describe_load_balancers").paginate()
+                    for lb in page["LoadBalancers"]
+                },
+                "target_groups": {
+                    tg["TargetGroupName"]: tg
+                    for page in elbv2.get_paginator("describe_target_groups").paginate()
+                    for tg in page["TargetGroups"]
+                },
+            }
+        return self._elbv2_index[key]
+
+    def _load_balancer(
+        self, service: Service, deployment: Deployment, spec: dict, vpc_id: str, subnet_ids: list[str], group: str
+    ) -> str:
+        """The ECS service's internal Application Load Balancer and its target group (both named after the
+        service), with an HTTP listener forwarding to it; the target group's ARN."""
+        elbv2 = self._deployment_client(deployment, "elbv2")
+        index = self._elbv2(deployment)
+        name = spec["name"]
+        tags = _tag_list(service.tags)
+        if name in index["load_balancers"]:
+            self._exists()
+        else:
+            index["load_balancers"][name] = elbv2.create_load_balancer(
+                Name=name,
+                Subnets=subnet_ids,
+                SecurityGroups=[group],
+                Scheme="internal",
+                Type="application",
+                IpAddressType="ipv4",
+                Tags=tags,
+            )["LoadBalancers"][0]["LoadBalancerArn"]
+            self._created(f"load balancer {name}")
+        lb_arn = index["load_balancers"][name]
+        if name in index["target_groups"]:
+            self._exists()
+            return index["target_groups"][name]["TargetGroupArn"]
+        target_group = elbv2.create_target_group(
+            Name=name,
+            Protocol="HTTP",
+            Port=spec["port"],
+            VpcId=vpc_id,
+            TargetType="ip",  # Fargate tasks (awsvpc) register by IP address
+            HealthCheckPath="/health",
+            Tags=tags,
+        )["TargetGroups"][0]
+        elbv2.create_listener(
+            LoadBalancerArn=lb_arn,
+            Protocol="HTTP",
+            Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group["TargetGroupArn"]}],
+        )
+        index["target_groups"][name] = {**target_group, "LoadBalancerArns": [lb_arn]}
+        self._created(f"target group {name}")
+        return target_group["TargetGroupArn"]
 
     def _security_group(self, service: Service, deployment: Deployment, vpc_id: str, cidr: str, spec: dict) -> str:
         ec2 = self._deployment_client(deployment, "ec2")
@@ -581,3 +629,60 @@ class _Seeder:
             restApiId=api_id, stageName=spec["stage"], description="Seeded by the Meridian sandbox"
         )
         self._created(f"rest api {spec['name']}")
+
+    # --- alarms ---------------------------------------------------------------------------
+
+    def _ensure_alarms(self, service: Service, deployment: Deployment, spec: dict) -> None:
+        """A CloudWatch alarm on a golden signal, on exactly the contract's namespace, metric and dimensions."""
+        cloudwatch = self._deployment_client(deployment, "cloudwatch")
+        alarms = self._listing(
+            deployment,
+            "cloudwatch-alarms",
+            lambda: (
+                a["AlarmName"]
+                for p in cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm"])
+                for a in p["MetricAlarms"]
+            ),
+        )
+        if spec["name"] in alarms:
+            self._exists()
+            return
+        ((resource_type, resource_name),) = spec["resource"].items()
+        metric = signals.signal(resource_type, spec["metric"])
+        statistic = str(spec["statistic"])
+        chosen = {"ExtendedStatistic": statistic} if statistic.startswith("p") else {"Statistic": statistic}
+        cloudwatch.put_metric_alarm(
+            AlarmName=spec["name"],
+            AlarmDescription=spec.get("description", ""),
+            Namespace=metric.namespace,
+            MetricName=metric.metric,
+            Dimensions=signals.dimensions(resource_type, self._metric_ids(deployment, resource_type, resource_name)),
+            Period=spec.get("period", 60),
+            EvaluationPeriods=spec["periods"],
+            DatapointsToAlarm=spec.get("datapoints", spec["periods"]),
+            Threshold=float(spec["threshold"]),
+            ComparisonOperator=spec["comparison"],
+            TreatMissingData=spec.get("missing", "missing"),
+            Unit=metric.unit,
+            Tags=_tag_list(service.tags),
+            **chosen,
+        )
+        alarms.add(spec["name"])
+        self._created(f"alarm {spec['name']}")
+
+    def _metric_ids(self, deployment: Deployment, resource_type: str, name: str) -> dict[str, str]:
+        """What sandbox.traffic.signals.dimensions needs to name the resource `name` of the deployment."""
+        match resource_type:
+            case "target-group":
+                target_group = self._elbv2(deployment)["target_groups"][name]
+                return {
+                    "target_group_arn": target_group["TargetGroupArn"],
+                    "load_balancer_arn": target_group["LoadBalancerArns"][0],
+                }
+            case "ecs-service":
+                (spec,) = [s for s in deployment.resources["ecs_services"] if s["name"] == name]
+                return {"cluster": spec["cluster"], "service": name}
+            case "state-machine":
+                return {"state_machine_arn": self._arn(deployment, "states", f"stateMachine:{name}")}
+        key = {"lambda-function": "function", "api-gateway": "api", "dynamodb-table": "table", "sqs-queue": "queue"}
+        return {key[resource_type]: name}

@@ -120,6 +120,9 @@ class SandboxServer:
         self._config.__enter__()
         # One line a request is noise next to the portal's own logs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # The Step Functions interpreter logs every failed state (and every IsPresent test of a missing
+        # path) as an ERROR; a saga's failures are its business and stay in the execution's history.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         try:
             self._server = make_server(
                 LOOPBACK,

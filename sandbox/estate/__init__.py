@@ -2,7 +2,9 @@
 
 `estate.yaml` holds the accounts, regions, teams and systems; `services/*.yaml`
 one service each, with the AWS resources of each of its deployments (an account
-and a region). `catalog/` holds the same services as Backstage descriptors.
+and a region; `alarms` among them) and, under `traffic`, how the traffic generator
+drives it (sandbox.traffic.model). `catalog/` holds the same services as Backstage
+descriptors. docs/sandbox.md describes the whole.
 
     from sandbox import estate
     estate.accounts()            # (Account(name="meridian-prod", id="123456789012", ...), ...)
@@ -15,7 +17,7 @@ Comment starts with "Compensation for X".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ RESOURCE_KINDS = (
     "state_machines",
     "event_buses",
     "rest_apis",
+    "alarms",
 )
 
 
@@ -88,6 +91,8 @@ class Service:
     description: str
     env: str
     deployments: tuple[Deployment, ...]
+    # How the traffic generator drives it (sandbox.traffic.model reads it); empty for infrastructure.
+    traffic: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -140,6 +145,7 @@ def _service(path: Path, env: str, accounts: dict, regions: tuple, teams: set, s
         description=data["description"].strip(),
         env=env,
         deployments=tuple(deployments),
+        traffic=data.get("traffic") or {},
     )
 
 

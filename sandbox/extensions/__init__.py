@@ -28,6 +28,7 @@ import threading
 EXTENSIONS: tuple[str, ...] = (
     "sandbox.extensions.cloudtrail_events",
     "sandbox.extensions.cloudwatch",
+    "sandbox.extensions.lambda_outcomes",
     "sandbox.extensions.tagging_gaps",
     "sandbox.extensions.xray_graphs",
 )

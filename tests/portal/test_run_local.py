@@ -1,5 +1,6 @@
-"""`make run`'s supervisor, run for real: it brings up the sandbox, worker, beat and web server on a
-laptop-like configuration, the portal answers, and a stop leaves no process behind."""
+"""`make run`'s supervisor, run for real: it brings up the sandbox, worker, beat, web server and traffic
+generator on a laptop-like configuration, the portal answers, traffic arrives, and a stop leaves no
+process behind."""
 
 import os
 import re
@@ -100,6 +101,20 @@ def test_run_local_serves_the_portal_on_the_sandbox_and_stops_everything(running
     )  # fmt: skip
     found = tagging.get_resources(TagFilters=[{"Key": "team", "Values": ["team-orders"]}])["ResourceTagMappingList"]
     assert found and all({"service", "team", "env"} <= {t["Key"] for t in r["Tags"]} for r in found)
+
+    # The traffic generator puts the minute that just ended first, before the week of history.
+    cloudwatch = boto3.client(
+        "cloudwatch", region_name="eu-west-1", endpoint_url=sandbox,
+        aws_access_key_id="demo", aws_secret_access_key="demo",
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    metrics = []
+    while not (metrics and "[traffic] traffic: minute" in log.read_text()) and time.monotonic() < deadline:
+        metrics = cloudwatch.list_metrics(Namespace="AWS/ApiGateway", MetricName="Count")["Metrics"]
+        time.sleep(0.5)
+    assert [m["Dimensions"] for m in metrics] == [[{"Name": "ApiName", "Value": "meridian-storefront"}]], (
+        log.read_text()[-2000:]
+    )
 
     children = _descendants(process.pid)
     process.send_signal(signal.SIGINT)  # Ctrl-C

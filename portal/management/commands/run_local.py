@@ -1,8 +1,9 @@
 """`make run`: the whole portal on one machine, with no AWS account and no servers to install.
 
 Starts the embedded AWS sandbox, migrates, creates the demo users and AWS
-accounts, then runs a Celery worker, Celery beat and gunicorn, each as a child
-process with its output prefixed. Ctrl-C (or SIGTERM) stops every child.
+accounts, then runs a Celery worker, Celery beat, gunicorn and the demo
+estate's traffic generator, each as a child process with its output prefixed.
+Ctrl-C (or SIGTERM) stops every child.
 """
 
 import contextlib
@@ -124,6 +125,9 @@ class Command(BaseCommand):
                                 "--workers", "2", "--threads", "4", "--timeout", "60"], env)  # fmt: skip
             if not self._wait_listening(port, timeout=60):
                 raise CommandError(f"The web server did not start listening on port {port}; see its output above.")
+            # The demo estate's traffic, once the portal is up: it puts the last minute at once, then a week
+            # of history in the background (it logs when that is done), then a minute every minute.
+            self._start("traffic", [*manage, "sandbox_traffic", "--endpoint-url", env["AWS_ENDPOINT_URL"]], env)
             self.stdout.write(
                 "\n"
                 + users
