@@ -347,6 +347,7 @@ class MapNode:
     entity: EntityLink | None = None
     sources: list[tuple[str, str]] = field(default_factory=list)  # (account name, region) it was seen in
     in_scope: bool = True
+    instrumented: bool = False  # X-Ray's State "active": the service writes segments (not inferred, not a client)
 
     @cached_property
     def traffic(self) -> Traffic:
@@ -360,12 +361,7 @@ class MapNode:
     @property
     def inferred(self) -> bool:
         """An AWS resource or remote endpoint X-Ray inferred from calls to it, not an instrumented service."""
-        return self.type == "remote" or (self.type.startswith("AWS::") and self.type not in INSTRUMENTED_TYPES)
-
-
-INSTRUMENTED_TYPES = frozenset(
-    {"AWS::ECS::Container", "AWS::EC2::Instance", "AWS::ElasticBeanstalk::Environment", "AWS::Lambda::Function"}
-)
+        return not self.instrumented and not self.is_client
 
 
 @dataclass
@@ -430,6 +426,7 @@ def merge_graphs(fetched: list[tuple[SourceState, ServiceGraph | None]]) -> tupl
                 name = "Clients" if key == CLIENTS else service.name
                 node = nodes[key] = MapNode(key=key, name=name, type=service.type or "")
             node.calls = merge_calls(node.calls, service.calls)
+            node.instrumented = node.instrumented or (service.state == "active" and key != CLIENTS)
             if (state.account_name, state.region) not in node.sources:
                 node.sources.append((state.account_name, state.region))
         for edge in graph.edges:
@@ -441,7 +438,50 @@ def merge_graphs(fetched: list[tuple[SourceState, ServiceGraph | None]]) -> tupl
                 edges[(source, target)] = MapEdge(source=source, target=target, calls=edge.calls)
             else:
                 found.calls = merge_calls(found.calls, edge.calls)
+    _stitch(nodes, edges)
     return sorted(nodes.values(), key=lambda n: n.key), [edges[k] for k in sorted(edges)]
+
+
+def _stitch(nodes: dict[str, MapNode], edges: dict[tuple[str, str], MapEdge]) -> None:
+    """Join calls that cross accounts or regions, which each X-Ray sees one half of.
+
+    The caller's X-Ray shows the call as going to an inferred "remote" node named after the callee;
+    the callee's X-Ray shows the callee as an entry point called by clients. When exactly one
+    instrumented service has that name, the remote node is that service: its calls are redirected to
+    it, and its clients' calls, when no more than the redirected ones, were those calls seen from the
+    other side and are dropped.
+    """
+    instrumented: dict[str, list[str]] = defaultdict(list)
+    for node in nodes.values():
+        if node.instrumented:
+            instrumented[node.name].append(node.key)
+    redirected: dict[str, int] = defaultdict(int)
+    for key in [k for k, n in nodes.items() if n.type == "remote" and not n.instrumented]:
+        targets = instrumented.get(nodes[key].name, [])
+        if len(targets) != 1:
+            continue
+        target = targets[0]
+        for pair in [pair for pair in edges if key in pair]:
+            edge = edges.pop(pair)
+            source, callee = (target if end == key else end for end in pair)
+            if source == callee:
+                continue
+            found = edges.get((source, callee))
+            if found is None:
+                edges[(source, callee)] = MapEdge(source=source, target=callee, calls=edge.calls)
+            else:
+                found.calls = merge_calls(found.calls, edge.calls)
+            if callee == target:
+                redirected[target] += edge.calls.total
+        for seen in nodes.pop(key).sources:
+            if seen not in nodes[target].sources:
+                nodes[target].sources.append(seen)
+    for target, count in redirected.items():
+        entry = edges.get((CLIENTS, target))
+        if entry is not None and entry.calls.total <= count:
+            del edges[(CLIENTS, target)]
+    if CLIENTS in nodes and not any(CLIENTS in pair for pair in edges):
+        del nodes[CLIENTS]
 
 
 def narrow(nodes: list[MapNode], edges: list[MapEdge], scope: Scope) -> tuple[list[MapNode], list[MapEdge]]:

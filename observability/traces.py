@@ -15,11 +15,14 @@ with a notice instead of an error.
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass
+
+from django.conf import settings
 
 from observability import aws_xray
 from observability.aws_xray import SummaryPage, Trace, TraceSummary, XrayInvalidRequest
-from observability.service_map import fresh_for, xray_sources
+from observability.service_map import PageBudgetSpent, fresh_for, xray_sources
 from observability.xray_window import XrayWindow
 from portal.aws.clients import page_timeouts
 from portal.aws.freshness import fetch_or_last_good
@@ -125,21 +128,77 @@ def trace_list(source: Source, window: XrayWindow, expression: str, *, page_toke
 
 
 @dataclass(frozen=True)
-class FetchedTrace:
-    trace: Trace | None  # None: X-Ray has no such trace, or AWS never answered (see error)
-    fetched_at: object
-    stale: bool
+class PartNotice:
+    """An account and region whose part of the trace AWS did not give this time."""
+
+    label: str
     error: str
     error_code: str
+    fetched_at: object  # when the part shown was fetched, None if never
 
 
-def trace_detail(source: Source, trace_id: str) -> FetchedTrace:
-    """One trace, with its segments. A trace X-Ray does not have is remembered as missing (None) for a minute."""
+@dataclass(frozen=True)
+class FetchedTrace:
+    trace: Trace | None  # None: no account and region has the trace, or AWS never answered (see notices)
+    fetched_at: object  # the oldest part's
+    notices: list[PartNotice]
+    sources_with_segments: list[str]  # "account region" of each part found
 
-    def fetch():
-        found = aws_xray.batch_get_traces(source.account, source.region, [trace_id], timeouts=page_timeouts())
-        return found[0] if found else None
+    @property
+    def stale(self) -> bool:
+        return bool(self.notices)
 
-    key = f"xray:trace:{source.account.account_id}:{source.region}:{trace_id}"
-    result = fetch_or_last_good(key, fetch, fresh_for=fresh_for())
-    return FetchedTrace(result.value, result.fetched_at, result.stale, result.error, result.error_code)
+
+def trace_detail(source: Source, trace_id: str, *, sources: list[Source] | None = None) -> FetchedTrace:
+    """One trace with its segments from every account and region, the one it was listed in first.
+
+    A request crossing accounts or regions leaves a part of its trace (same id) in each X-Ray, so the
+    waterfall asks each one (BatchGetTraces, cached per account, region and trace) and joins the parts.
+    A part X-Ray does not have is remembered as missing for a minute; no new call starts once the page
+    has spent OBSERVABILITY_PAGE_AWS_BUDGET seconds on AWS.
+    """
+    others = trace_sources() if sources is None else sources
+    ordered = [source] + [s for s in others if s.value != source.value]
+    budget = settings.OBSERVABILITY_PAGE_AWS_BUDGET
+    spent = [0.0]
+    parts: list[Trace] = []
+    found_in: list[str] = []
+    notices: list[PartNotice] = []
+    times = []
+    for where in ordered:
+
+        def fetch(where=where):
+            if spent[0] > budget:
+                raise PageBudgetSpent(
+                    f"AWS was slow for this page, so the part of the trace in {where.account.name} {where.region} "
+                    f"was not fetched (after {spent[0]:.1f}s on AWS; the budget is {budget:g}s)."
+                )
+            began = time.monotonic()
+            try:
+                answer = aws_xray.batch_get_traces(where.account, where.region, [trace_id], timeouts=page_timeouts())
+            finally:
+                spent[0] += time.monotonic() - began
+            return answer[0] if answer else None
+
+        key = f"xray:trace:{where.account.account_id}:{where.region}:{trace_id}"
+        result = fetch_or_last_good(key, fetch, fresh_for=fresh_for())
+        label = f"{where.account.name} {where.region}"
+        if result.stale:
+            notices.append(PartNotice(label, result.error, result.error_code, result.fetched_at))
+        if result.fetched_at is not None:
+            times.append(result.fetched_at)
+        if result.value is not None:
+            parts.append(result.value)
+            found_in.append(label)
+    if not parts:
+        return FetchedTrace(None, min(times) if times else None, notices, [])
+    seen: set[str] = set()
+    segments = []
+    for part in parts:
+        for segment in part.segments:
+            identity = str(segment.get("id"))
+            if identity not in seen:
+                seen.add(identity)
+                segments.append(segment)
+    joined = Trace(id=trace_id, duration=parts[0].duration, segments=tuple(segments))
+    return FetchedTrace(joined, min(times) if times else None, notices, found_in)

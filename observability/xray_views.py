@@ -216,7 +216,7 @@ def trace_page(request, account, region, trace_id):
     fetched = trace_detail(source, trace_id)
     context = {"source": source, "trace_id": trace_id, "fetched": fetched, "list_url": traces_url_for(source)}
     if fetched.trace is None:
-        status = 404 if not fetched.error else 200
+        status = 200 if fetched.stale else 404
         return render(request, "observability/xray/trace.html", context, status=status)
     fall = waterfall(fetched.trace)
     context.update(fall=fall, figure=waterfall_figure(fall))

@@ -6,7 +6,6 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -31,11 +30,11 @@ from observability.service_map_layout import count_crossings, layered_layout
 from observability.xray_window import XrayWindow
 from portal.aws.accounting import count_aws_calls
 from portal.aws.models import AwsAccount
-from sandbox.seed import SANDBOX_CREDENTIALS
 from tests.observability.conftest import SECOND_ACCOUNT_ID, SECOND_ROLE_ARN
 from tests.observability.xray_estate import (
     ECS,
     REGION,
+    assumed_credentials,
     estate_calls,
     estate_names,
     estate_trace,
@@ -43,6 +42,7 @@ from tests.observability.xray_estate import (
     put_shop,
     xray_client,
 )
+from tests.sandbox.xray_shop import order_trace
 
 GATEWAY, ORDERS, PAYMENTS = (f"{ECS}|{name}" for name in ("storefront-gateway", "orders-api", "payments-api"))
 TABLE, PSP = "AWS::DynamoDB::Table|orders", "remote|psp.example.com"
@@ -139,15 +139,11 @@ def test_graphs_of_every_account_and_region_are_merged_one_call_each_then_cached
         role_arn=SECOND_ROLE_ARN,
         regions=["eu-west-1", "us-east-1"],
     )
-    sts = boto3.client("sts", region_name=REGION, endpoint_url=xray.meta.endpoint_url, **SANDBOX_CREDENTIALS)
-    assumed = sts.assume_role(RoleArn=SECOND_ROLE_ARN, RoleSessionName="tests")["Credentials"]
-    credentials = {
-        "aws_access_key_id": assumed["AccessKeyId"],
-        "aws_secret_access_key": assumed["SecretAccessKey"],
-        "aws_session_token": assumed["SessionToken"],
-    }
     put_shop(xray, base)
-    put_shop(xray_client(xray.meta.endpoint_url, "us-east-1", credentials), base)
+    put_shop(
+        xray_client(xray.meta.endpoint_url, "us-east-1", assumed_credentials(xray.meta.endpoint_url, SECOND_ROLE_ARN)),
+        base,
+    )
     window = window_around(base)
 
     with count_aws_calls() as first_view:
@@ -170,6 +166,30 @@ def test_graphs_of_every_account_and_region_are_merged_one_call_each_then_cached
     assert sorted(smap.by_key[ORDERS].sources) == [("meridian-payments", "us-east-1"), ("meridian-prod", "eu-west-1")]
     assert [e.traffic for e in again.edges] == [e.traffic for e in smap.edges]
     assert second.pk
+
+
+def test_a_call_into_another_account_is_stitched_to_the_service_that_answered_it(xray, prod_account, shop, base):
+    AwsAccount.objects.create(
+        name="meridian-payments", account_id=SECOND_ACCOUNT_ID, role_arn=SECOND_ROLE_ARN, regions=["eu-west-1"]
+    )
+    payments_xray = xray_client(
+        xray.meta.endpoint_url, REGION, assumed_credentials(xray.meta.endpoint_url, SECOND_ROLE_ARN)
+    )
+    for number in range(1, 4):
+        payments, orders_api, gateway = order_trace(number, base + 10 * number, payments_fault=number == 2)
+        put(xray, orders_api, gateway)  # the caller's half, in the portal's own account
+        put(payments_xray, payments)  # payments-api runs in the payments account
+
+    smap = service_map(window_around(base), estate_scope())
+
+    # Each X-Ray alone shows orders-api calling a "remote" payments-api, and payments-api called by clients.
+    nodes = smap.by_key
+    assert "remote|payments-api" not in nodes
+    edges = {(e.source, e.target): e.traffic for e in smap.edges}
+    assert (CLIENTS, PAYMENTS) not in edges
+    assert edges[(ORDERS, PAYMENTS)].requests == 3
+    assert sorted(nodes[PAYMENTS].sources) == [("meridian-payments", "eu-west-1"), ("meridian-prod", "eu-west-1")]
+    assert nodes[PAYMENTS].traffic.fault_rate == pytest.approx(1 / 3)  # what payments-api itself answered
 
 
 def test_disabled_accounts_are_not_asked(xray, prod_account, base):

@@ -157,6 +157,32 @@ def test_the_waterfall_nests_segments_under_the_calls_that_made_them(xray, prod_
     assert fall.faults == 3
 
 
+def test_a_trace_crossing_accounts_is_joined_from_each_accounts_x_ray(xray, prod_account, base):
+    from portal.aws.models import AwsAccount
+    from tests.observability.conftest import SECOND_ACCOUNT_ID, SECOND_ROLE_ARN
+    from tests.observability.xray_estate import assumed_credentials, xray_client
+
+    AwsAccount.objects.create(
+        name="meridian-payments", account_id=SECOND_ACCOUNT_ID, role_arn=SECOND_ROLE_ARN, regions=["eu-west-1"]
+    )
+    payments, orders_api, gateway = order_trace(5, base + 10, payments_fault=True)
+    put(xray, orders_api, gateway)
+    put(
+        xray_client(xray.meta.endpoint_url, "eu-west-1", assumed_credentials(xray.meta.endpoint_url, SECOND_ROLE_ARN)),
+        payments,
+    )
+    prod = choose_source(trace_sources(), "meridian-prod", "eu-west-1")
+
+    with count_aws_calls() as aws_calls:
+        fetched = trace_detail(prod, gateway["trace_id"])
+    fall = waterfall(fetched.trace)
+
+    assert aws_calls[("xray", "BatchGetTraces")] == 2  # one an account and region
+    assert fetched.sources_with_segments == ["meridian-prod eu-west-1", "meridian-payments eu-west-1"]
+    assert [(s.depth, s.label) for s in fall.spans][-2:] == [(3, "payments-api (remote)"), (4, "payments-api")]
+    assert fall.faults == 1
+
+
 def test_the_waterfall_figure_has_one_bar_a_span_in_milliseconds(xray, prod_account, base):
     ids = put_shop(xray, base)
     fall = waterfall(trace_detail(choose_source(trace_sources(), "", ""), ids[3]).trace)
@@ -203,7 +229,7 @@ def test_a_trace_x_ray_does_not_have_is_none_and_remembered(xray, prod_account):
     with count_aws_calls() as again:
         second = trace_detail(source, missing)
 
-    assert first.trace is None and second.trace is None and first.error == ""
+    assert first.trace is None and second.trace is None and first.notices == []
     assert again.total == 0
 
 

@@ -30,6 +30,17 @@ def xray_client(endpoint: str, region: str = REGION, credentials: dict | None = 
     return boto3.client("xray", region_name=region, endpoint_url=endpoint, **(credentials or SANDBOX_CREDENTIALS))
 
 
+def assumed_credentials(endpoint: str, role_arn: str) -> dict:
+    """Credentials in the role's account, for putting segments there (the sandbox's STS acts in it)."""
+    sts = boto3.client("sts", region_name=REGION, endpoint_url=endpoint, **SANDBOX_CREDENTIALS)
+    assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName="tests")["Credentials"]
+    return {
+        "aws_access_key_id": assumed["AccessKeyId"],
+        "aws_secret_access_key": assumed["SecretAccessKey"],
+        "aws_session_token": assumed["SessionToken"],
+    }
+
+
 def put(xray, *documents: dict) -> None:
     for begin in range(0, len(documents), 500):
         batch = [json.dumps(d) for d in documents[begin : begin + 500]]
