@@ -11,7 +11,8 @@ costs add theirs from their AppConfig.ready():
                            template="observability/entity_metrics.html", context=metrics_context,
                            applies=lambda entity: entity.kind_key == "component"))
 
-Only the tab being viewed loads its context, so an extra tab costs nothing on the others.
+Only the tab being viewed loads its context, so an extra tab costs nothing on the others. A context may
+set "tab_status" (e.g. 400 when the tab's query parameters are invalid) for the page's response status.
 
 Apps may also put a panel on the overview (a template included at the top of it, with the overview's
 context), e.g. a notice loaded after the page by htmx, so the overview never waits on another app:

@@ -22,6 +22,7 @@ from catalog.forms import EntityDocumentForm, ImportForm
 from catalog.importing import import_upload_for
 from catalog.models import Entity
 from catalog.refs import RefError, parse_ref
+from catalog.row_badges import row_badges
 from catalog.tabs import tab_for, tabs_for
 from catalog.templatetags.catalog_ui import entity_url, ref_short
 from portal.actors import Actor
@@ -124,7 +125,7 @@ def entity_list(request):
     rows = entities.select_related("score").defer("document", "search_text").prefetch_related("tag_rows")
     paginator = _CountedPaginator(rows, PAGE_SIZE, total=_total_from_kind_facet(facets, params))
     page = paginator.get_page(params.get("page"))
-    context.update(page=page, facet_groups=_facet_groups(facets, params))
+    context.update(page=page, facet_groups=_facet_groups(facets, params), row_badges=row_badges(page.object_list))
     return render(request, _list_template(request), context)
 
 
@@ -164,7 +165,8 @@ def entity_detail(request, namespace, kind, name, tab=""):
     context.update(active.context(request, entity))
     context.setdefault("tab_scripts", active.scripts)
     context.setdefault("tab_css", active.stylesheets)
-    return render(request, "catalog/entity.html", context)
+    # A tab refusing its input (a bad time range...) still shows the page, with its message, as a 400.
+    return render(request, "catalog/entity.html", context, status=context.pop("tab_status", 200))
 
 
 @require_GET

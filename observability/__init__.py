@@ -7,7 +7,8 @@
 - aws: the gateway (GetMetricData batched to its limits, DescribeAlarms, the dimension lookups)
 - series: GetMetricData answers cached per query and period, with last good data when AWS fails
 - selectors / services / tasks: linked resources and alarms (reads), the periodic sync (writes)
-- charts, views, templatetags: the Metrics tab, the team and system dashboards, alarm badges
+- charts, panels: plotly figures, and the panels of the Metrics tab and the dashboards
+- entity_tabs, views, templatetags: the Metrics tab, the team and system dashboards, alarm badges
 - scorecard_rules: "has alarms on its golden signals" (silver)
 
 docs/observability.md describes the design.

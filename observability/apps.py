@@ -15,3 +15,9 @@ class ObservabilityConfig(AppConfig):
         register_tab(metrics_tab())
         # The X-Ray tab and the overview's X-Ray notice.
         register_xray_ui()
+
+        # Alarm state on the catalog list's rows (catalog.row_badges, one batch per page).
+        from catalog.row_badges import register_row_badges
+        from observability.row_badges import alarm_badges
+
+        register_row_badges("alarms", alarm_badges)

@@ -29,6 +29,7 @@ def metrics_context(request: HttpRequest, entity: Entity) -> dict:
         # Nothing is fetched for a range that makes no sense; the form says what to fix.
         return {
             "range_error": str(error),
+            "tab_status": 400,
             "window": window_for(DEFAULT_RANGE),
             "range_choices": range_choices(),
             "params": request.GET,

@@ -236,7 +236,7 @@ def entity_xray_context(request, entity: Entity) -> dict:
     context = {"range_choices": range_choices(), "params": request.GET, "tab_slug": "xray"}
     window = _window_or_error(request, context)
     if window is None:
-        return context
+        return {**context, "tab_status": 400}  # nothing is fetched for a range that makes no sense
     whole = service_map(window, estate_scope())
     context.update(window=window, comparison=compare(entity, whole))
     context.update(map_context(narrowed(whole, entity_scope(entity))))

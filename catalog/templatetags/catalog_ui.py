@@ -63,6 +63,12 @@ def clip(text: str, length: int) -> str:
 
 
 @register.filter
+def badges_of(row_badges: dict, entity_id) -> str:
+    """The badges other apps give a row of the list (catalog.row_badges), or nothing."""
+    return row_badges.get(entity_id, "") if row_badges else ""
+
+
+@register.filter
 def entity_url(entity) -> str:
     return entity_path(entity.namespace, entity.kind_key, entity.name)
 

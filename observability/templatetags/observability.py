@@ -2,13 +2,11 @@
 
 {% entity_alarm_badge entity %}   the alarms of a Component or Resource, for its page header
 {% team_alarms team %}            a team's alarms (firing ones listed) and a link to its dashboard
-{{ alarm_states|alarm_summary_of:entity.pk }}
-                                  one entity's summary out of `alarm_states_for(ids)`, for lists:
-                                  {% include "observability/_alarm_state.html" with summary=... %}
 """
 
 from django import template
 
+from catalog.tabs import tab_for
 from observability import selectors
 
 register = template.Library()
@@ -25,6 +23,8 @@ def entity_alarm_badge(entity):
         "entity": entity,
         "summary": summary,
         "synced_at": min((a.synced_at for a in alarms), default=None),
+        # An ECS cluster's alarms, say, show without a Metrics tab to link to.
+        "metrics_tab": tab_for(entity, "metrics") is not None,
     }
 
 
@@ -32,8 +32,3 @@ def entity_alarm_badge(entity):
 def team_alarms(team):
     summary, firing = selectors.team_alarm_summary(team.slug)
     return {"team": team, "summary": summary, "firing": firing}
-
-
-@register.filter
-def alarm_summary_of(states: dict, entity_id):
-    return states.get(entity_id) if states else None

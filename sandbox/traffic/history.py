@@ -1,18 +1,20 @@
 """The days before now: which windows the generator fills at start, and how finely.
 
-A week at one datapoint a minute is 10,080 points for each of ~100 metrics; moto keeps every
-datum as an object and scans them all on each GetMetricStatistics. So history gets coarser with
-age, as CloudWatch's own retention does:
+A week at one datapoint a minute is 10,080 points for each of ~100 metrics, so history gets
+coarser with age, as CloudWatch's own retention does. Each tier's window is the period the portal's
+charts use for the ranges that reach that far back (observability/timeranges.py: 1 h and 6 h at
+60 s, 24 h at 300 s, 7 d at 1,800 s), so every chart period holds exactly one datapoint: a coarser
+window would show as one spike per window in a finer chart, and a sudden drop where the live,
+per-minute data begins.
 
-- the last 24 hours: one datapoint per 5 minutes (FINE_MINUTES), and up to FINE_TRACES traces each;
-- before that: one datapoint per hour (COARSE_MINUTES), and up to COARSE_TRACES traces each;
-- the few minutes between the last whole 5 minutes and now: one a minute, like the live generator.
+- the last 6 hours: one datapoint a minute, and up to MINUTE_TRACES traces each;
+- the rest of the last 24 hours: one per 5 minutes, up to FINE_TRACES traces each;
+- before that: one per 30 minutes, up to COARSE_TRACES traces each.
 
-A datapoint of a 5- or 60-minute window holds the window's total (counters), its minutes'
-readings (gauges) or its distribution (latencies), stamped with the window's start; so a Sum over
-an hour is right, while a 1-minute graph of old history shows one spike per window. History windows
-walk at most FINE_CAP or COARSE_CAP requests of each front-door operation (see simulate.py).
-Windows are listed newest first, so the recent past, which people look at first, is there first.
+A datapoint of a 5- or 30-minute window holds the window's total (counters), its minutes'
+readings (gauges) or its distribution (latencies), stamped with the window's start. History windows
+walk at most `cap` requests of each front-door operation (see simulate.py). Windows are listed
+newest first, so the recent past, which people look at first, is there first.
 """
 
 from __future__ import annotations
@@ -22,13 +24,16 @@ from datetime import datetime, timedelta
 
 from sandbox.traffic.rates import minute_floor
 
-FINE_HOURS = 24
-FINE_MINUTES = 5
-FINE_CAP = 40
-FINE_TRACES = 3
-COARSE_MINUTES = 60
-COARSE_CAP = 40
-COARSE_TRACES = 4
+MINUTE_HOURS, MINUTE_CAP, MINUTE_TRACES = 6, 20, 1
+FINE_HOURS, FINE_MINUTES, FINE_CAP, FINE_TRACES = 24, 5, 40, 3
+COARSE_MINUTES, COARSE_CAP, COARSE_TRACES = 30, 40, 4
+
+# (how far back the tier reaches, its window in minutes, request cap, trace budget), finest first.
+TIERS = (
+    (timedelta(hours=MINUTE_HOURS), 1, MINUTE_CAP, MINUTE_TRACES),
+    (timedelta(hours=FINE_HOURS), FINE_MINUTES, FINE_CAP, FINE_TRACES),
+    (None, COARSE_MINUTES, COARSE_CAP, COARSE_TRACES),
+)
 
 
 @dataclass(frozen=True)
@@ -45,24 +50,19 @@ def _floor(moment: datetime, minutes: int) -> datetime:
 
 
 def plan(end: datetime, days: float) -> list[HistoryWindow]:
-    """The windows of the `days` before `end` (exclusive, a whole minute), newest first."""
+    """The windows of the `days` before `end` (exclusive, a whole minute), newest first, without gaps."""
     end = minute_floor(end)
     if days <= 0:
         return []
     first = _floor(end - timedelta(days=days), COARSE_MINUTES)
-    fine_start = max(first, _floor(end - timedelta(hours=FINE_HOURS), COARSE_MINUTES))
-    fine_end = _floor(end, FINE_MINUTES)
     windows = []
-    moment = end - timedelta(minutes=1)
-    while moment >= fine_end:  # the minutes since the last whole five
-        windows.append(HistoryWindow(moment, 1, None, None))
-        moment -= timedelta(minutes=1)
-    moment = fine_end - timedelta(minutes=FINE_MINUTES)
-    while moment >= fine_start:
-        windows.append(HistoryWindow(moment, FINE_MINUTES, FINE_CAP, FINE_TRACES))
-        moment -= timedelta(minutes=FINE_MINUTES)
-    moment = fine_start - timedelta(minutes=COARSE_MINUTES)
-    while moment >= first:
-        windows.append(HistoryWindow(moment, COARSE_MINUTES, COARSE_CAP, COARSE_TRACES))
-        moment -= timedelta(minutes=COARSE_MINUTES)
+    upper = end  # the next window ends here
+    for index, (reach, minutes, cap, traces) in enumerate(TIERS):
+        # A tier ends where the next, coarser one can start on a multiple of its own window.
+        lower = first if reach is None else max(first, _floor(end - reach, TIERS[index + 1][1]))
+        moment = upper - timedelta(minutes=minutes)
+        while moment >= lower:
+            windows.append(HistoryWindow(moment, minutes, cap, traces))
+            moment -= timedelta(minutes=minutes)
+        upper = min(upper, lower)
     return windows

@@ -243,8 +243,10 @@ def test_the_list_costs_the_same_queries_for_any_page_size(
         # 1 session, 2 user, 3 the teams the viewer maintains (may they import?), then the facets: one GROUP BY
         # per facet (kind, type, owner, lifecycle, system, tag; a facet's own filter is left out of its count;
         # fewer on PostgreSQL, see facet_queries), then the user menu's memberships, the page of rows (no COUNT:
-        # the kind facet's counts add up to the total), and the rows' tags.
-        with django_assert_num_queries(3 + facet_queries(*params) + 3):
+        # the kind facet's counts add up to the total), the rows' tags, and the row badges of observability (the
+        # components' linked resources, the Resources among the rows; their alarms would be one more, but these
+        # rows have no AWS resources): catalog.row_badges.
+        with django_assert_num_queries(3 + facet_queries(*params) + 5):
             response = client.get(reverse("catalog:index"), params)
         assert len(rows(response)) == expected_rows
 
@@ -276,6 +278,29 @@ def test_the_list_costs_the_same_queries_for_any_page_size(
     page(40)
 
 
+def test_other_apps_add_badges_to_the_rows(client_as, orders):
+    from django.utils.html import format_html
+
+    from catalog.row_badges import register_row_badges, unregister_row_badges
+
+    create(doc("Component", "svc-a", type="service", owner="group:team-orders", lifecycle="beta"))
+    create(doc("Component", "svc-b", type="service", owner="group:team-orders", lifecycle="beta"))
+    seen = []
+
+    def flags(entities):
+        seen.append(len(entities))  # one call for the whole page
+        return {e.pk: format_html('<span data-testid="flag">{}</span>', e.name) for e in entities if e.name == "svc-b"}
+
+    register_row_badges("test-flags", flags)
+    try:
+        body = client_as("viewer").get(reverse("catalog:index"), {"kind": "component"}).content.decode()
+    finally:
+        unregister_row_badges("test-flags")
+
+    assert seen == [2]
+    assert body.count('data-testid="flag"') == 1 and '<span data-testid="flag">svc-b</span>' in body
+
+
 def test_facet_counts_are_reused_until_the_catalog_changes(
     client_as, orders, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
@@ -283,8 +308,9 @@ def test_facet_counts_are_reused_until_the_catalog_changes(
     with django_capture_on_commit_callbacks(execute=True):
         create(doc("Component", "svc-a", type="service", owner="group:team-orders", lifecycle="beta"))
     first = client.get(reverse("catalog:index"), {"kind": "component"})
-    # The same filters again: 1 session, 2 user, 3 import check, 4 menu, 5 rows, 6 tags; no facet counted.
-    with django_assert_num_queries(6):
+    # The same filters again: 1 session, 2 user, 3 import check, 4 menu, 5 rows, 6 tags, 7-8 the alarm badges'
+    # linked resources (see above); no facet counted.
+    with django_assert_num_queries(8):
         again = client.get(reverse("catalog:index"), {"kind": "component"})
     assert facet_counts(again) == facet_counts(first)
     with django_capture_on_commit_callbacks(execute=True):

@@ -56,18 +56,16 @@ def test_alarm_states_for_a_list_cost_three_queries_whatever_its_length(aws, acc
     assert selectors.alarm_states_for([]) == {}
 
 
-def test_the_list_include_renders_the_worst_state(aws, account):
-    from django.template.loader import render_to_string
+def test_the_catalog_rows_show_the_worst_state(aws, account):
+    from catalog.row_badges import row_badges
 
-    (orders,) = components("orders-api")
+    orders, payments = components("orders-api", "payments-api")
     discover((lambda_arn("orders-api"), "orders-api"))
     put_alarm("orders errors", "AWS/Lambda", "Errors", {"FunctionName": "orders-api"}, threshold=1)
     set_alarm_state("orders errors", "ALARM")
     services.cloudwatch_sync(account=account, region=REGION)
-    states = selectors.alarm_states_for([orders.pk])
 
-    html = render_to_string("observability/_catalog_row_state.html", {"alarm_states": states, "entity": orders})
-    assert 'data-state="ALARM"' in html and "1 in alarm" in html
-    assert (
-        render_to_string("observability/_catalog_row_state.html", {"alarm_states": {}, "entity": orders}).strip() == ""
-    )
+    badges = row_badges([orders, payments])
+
+    assert 'data-state="ALARM"' in badges[orders.pk] and "1 in alarm" in badges[orders.pk]
+    assert payments.pk not in badges  # no alarms: nothing on its row

@@ -24,10 +24,20 @@ def query(name: str, *, account: str = ACCOUNT, region: str = REGION, stat: str 
     return SeriesQuery(account, region, "AWS/Lambda", "Invocations", (("FunctionName", name),), stat)
 
 
+_MOMENT = {}
+
+
+@pytest.fixture(autouse=True)
+def _one_moment():
+    """Every view of a test is made at the moment the test started, so a minute boundary crossed while it runs
+    cannot move the window between two views (views within one period ask for the same window)."""
+    _MOMENT["now"] = timezone.now()
+
+
 def fetch(queries, range_key="1h", *, later=False, **kwargs):
     """`later`: a view one period later, when the first view's window has moved on (its cache entries no longer
     apply) but its last good data is still kept."""
-    now = timezone.now() + (timedelta(minutes=1) if later else timedelta(0))
+    now = _MOMENT["now"] + (timedelta(minutes=1) if later else timedelta(0))
     with count_aws_calls() as calls:
         result = fetch_series(queries, window_for(range_key, now=now), **kwargs)
     return result, calls[("cloudwatch", "GetMetricData")]
@@ -125,7 +135,7 @@ def test_unreachable_then_the_breaker_opens_and_pages_stop_trying(settings, page
         assert result.notices[0].error_code == "endpoint_unreachable"
 
     with count_aws_calls() as calls:
-        result = fetch_series([query("orders")], window_for("1h", now=timezone.now() + timedelta(minutes=1)))
+        result = fetch_series([query("orders")], window_for("1h", now=_MOMENT["now"] + timedelta(minutes=1)))
 
     assert calls.total_attempts == 0  # refused by the breaker without touching the network
     assert result.notices[0].error_code == "circuit_open"

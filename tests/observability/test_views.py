@@ -4,9 +4,11 @@ grow with the number of services."""
 
 import json
 import math
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.models import Entity
 from observability import services
@@ -23,7 +25,7 @@ from tests.observability.estate import (
     table_arn,
     target_group_arn,
 )
-from tests.observability.faults import THROTTLING, failing_cloudwatch
+from tests.observability.faults import ACCESS_DENIED, THROTTLING, closed_port_url, failing_cloudwatch
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +53,13 @@ def orders_api(aws, account, orders):
     set_alarm_state("orders-api errors", "ALARM")
     services.cloudwatch_sync(account=account, region=REGION)
     return component
+
+
+def fixed_hour() -> str:
+    """The last whole hour as a custom range: every view with it asks for the same window, so two views a
+    test expects to share the cache cannot be split by a minute boundary the way "the last hour" can."""
+    end = timezone.now().replace(second=0, microsecond=0)
+    return f"range=custom&start={end - timedelta(hours=1):%Y-%m-%dT%H:%M}&end={end:%Y-%m-%dT%H:%M}"
 
 
 def panels(response) -> dict[str, dict]:
@@ -157,7 +166,7 @@ def test_a_bad_time_range_is_explained_and_nothing_is_fetched(client_as, people,
         tab = client_as("viewer").get(f"{tab_url('orders-api')}?{query}")
         board = client_as("viewer").get(f"{reverse('observability:team', args=['team-orders'])}?{query}")
 
-    assert tab.status_code == 200 and message in tab.content.decode()  # the entity page frames the tab
+    assert tab.status_code == 400 and message in tab.content.decode()  # the entity page frames the tab
     assert board.status_code == 400 and message in board.content.decode()
     assert b'data-testid="range-error"' in tab.content and b'data-testid="range-error"' in board.content
     assert calls[("cloudwatch", "GetMetricData")] == 0
@@ -175,17 +184,39 @@ def test_when_aws_throttles_the_tab_renders_at_once_with_the_last_good_data_and_
     client_as, people, orders_api, settings, page_faults
 ):
     client = client_as("viewer")
-    first = panels(client.get(tab_url("orders-api")))
+    hour = f"{tab_url('orders-api')}?{fixed_hour()}"
+    first = panels(client.get(hour))
     with failing_cloudwatch(*THROTTLING) as endpoint:
         settings.AWS_ENDPOINT_URL = endpoint
         response = client.get(f"{tab_url('orders-api')}?range=6h")  # nothing cached for this range: AWS is asked
-        cached = client.get(tab_url("orders-api"))  # the 1 h range is still in the cache: AWS is not asked
+        cached = client.get(hour)  # the hour is still in the cache: AWS is not asked
 
     assert response.status_code == 200
     assert b'data-testid="aws-notice"' in response.content
     assert "AWS is throttling cloudwatch GetMetricData calls" in response.content.decode()
     assert cached.status_code == 200 and b'data-testid="aws-notice"' not in cached.content
     assert panels(cached)["orders-api · Invocations"]["data"] == first["orders-api · Invocations"]["data"]
+
+
+@pytest.mark.parametrize("fault", ["throttled", "access_denied", "timeout", "endpoint_unreachable"])
+def test_a_dashboard_renders_with_a_notice_whatever_aws_does(client_as, people, orders_api, page_faults, fault):
+    settings = page_faults
+    url = reverse("observability:team", args=["team-orders"])
+    if fault == "endpoint_unreachable":
+        settings.AWS_ENDPOINT_URL = closed_port_url()
+        response = client_as("viewer").get(url)
+    else:
+        answer = {"throttled": THROTTLING, "access_denied": ACCESS_DENIED, "timeout": THROTTLING}[fault]
+        with failing_cloudwatch(*answer, delay=1 if fault == "timeout" else 0) as endpoint:
+            settings.AWS_ENDPOINT_URL = endpoint
+            response = client_as("viewer").get(url)
+
+    assert response.status_code == 200
+    (notice,) = response.context["view"].notices
+    assert notice.error_code == fault and notice.account == "meridian-prod (123456789012)"
+    assert b'data-testid="aws-notice"' in response.content
+    # The alarm states come from the database, so they still show.
+    assert {r.service.name: r.alarms.worst for r in response.context["view"].rows} == {"orders-api": "ALARM"}
 
 
 # --- calls per view and queries per page ---------------------------------------------------------------------
@@ -196,7 +227,7 @@ def test_a_dashboard_of_n_services_uses_ceil_n_k_over_500_calls_and_a_second_vie
 ):
     lambda_services(130)  # k = 4 series a service (traffic, errors, latency, saturation): 520 queries
     client = client_as("viewer")
-    url = reverse("observability:team", args=["team-orders"])
+    url = f"{reverse('observability:team', args=['team-orders'])}?{fixed_hour()}"
 
     with count_aws_calls() as first:
         response = client.get(url)
@@ -211,10 +242,11 @@ def test_a_dashboard_of_n_services_uses_ceil_n_k_over_500_calls_and_a_second_vie
 
 def test_the_metrics_tab_makes_one_call_then_none(client_as, people, orders_api):
     client = client_as("viewer")
+    url = f"{tab_url('orders-api')}?{fixed_hour()}"
     with count_aws_calls() as first:
-        response = client.get(tab_url("orders-api"))
+        response = client.get(url)
     with count_aws_calls() as second:
-        client.get(tab_url("orders-api"))
+        client.get(url)
 
     # 6 Lambda series (Duration's p50 and p99), 3 DynamoDB, 2 SQS: one call.
     assert response.context["view"].queries == 11
@@ -225,7 +257,7 @@ def test_the_dashboard_costs_the_same_queries_for_3_or_30_services(
     client_as, people, aws, account, orders, django_assert_num_queries
 ):
     client = client_as("viewer")
-    url = reverse("observability:team", args=["team-orders"])
+    url = f"{reverse('observability:team', args=['team-orders'])}?{fixed_hour()}"
 
     def view(expected_services):
         client.get(url)  # warm: the AWS account lookup is only made when series are missing from the cache
@@ -248,12 +280,14 @@ def test_the_metrics_tab_costs_the_same_queries_for_1_or_10_resources(
     discover((lambda_arn("orders-api"), "orders-api"))
     client = client_as("viewer")
 
+    url = f"{tab_url('orders-api')}?{fixed_hour()}"
+
     def view(resources):
-        client.get(tab_url("orders-api"))
+        client.get(url)  # warm: the AWS account lookup is only made when series are missing from the cache
         # 1 session, 2 user, 3 the entity, 4 can(): the viewer's role, 5-6 the header's alarm badge (resources,
         # alarms), 7-8 the tab (resources, alarms), 9 the user menu's memberships.
         with django_assert_num_queries(9):
-            response = client.get(tab_url("orders-api"))
+            response = client.get(url)
         assert len({p.title.split(" · ")[0] for s in response.context["view"].sections for p in s.panels}) == resources
 
     view(1)
@@ -318,3 +352,14 @@ def test_the_entity_page_header_shows_the_alarm_state(client_as, people, orders_
     cloudwatch_sync(account=AwsAccount.objects.get(), region=REGION)
     body = client_as("viewer").get(reverse("catalog:entity", args=["default", "component", "orders-api"])).content
     assert b'data-state="OK"' in body
+
+
+def test_a_resource_without_golden_signals_shows_its_alarms_without_a_metrics_link(client_as, people, aws, account):
+    (cluster,) = discover((f"arn:aws:ecs:{REGION}:123456789012:cluster/meridian-commerce", "compute-platform"))
+    put_alarm("cluster cpu", "AWS/ECS", "CPUReservation", {"ClusterName": "meridian-commerce"}, threshold=80)
+    services.cloudwatch_sync(account=account, region=REGION)
+
+    body = client_as("viewer").get(reverse("catalog:entity", args=["default", "resource", cluster.name])).content
+
+    assert b'data-testid="entity-alarms"' in body and b'data-testid="alarm-state"' in body
+    assert b"/metrics/#alarms" not in body  # an ECS cluster has no Metrics tab to link to

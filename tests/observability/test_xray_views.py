@@ -343,6 +343,15 @@ def test_the_entity_tab_says_what_is_called_but_not_declared_and_shows_its_map(c
     assert "observability/xray.js" in html
 
 
+def test_a_bad_range_on_the_entity_tab_is_a_400_with_the_reason_and_no_aws_call(client_as, recent):
+    with count_aws_calls() as aws_calls:
+        response = client_as("viewer").get("/catalog/default/component/orders-api/xray/", {"range": "week"})
+
+    assert response.status_code == 400
+    assert "Unknown time range" in response.content.decode()
+    assert aws_calls.total == 0
+
+
 def test_the_overview_loads_a_compact_notice_after_the_page(client_as, recent):
     client = client_as("viewer")
 

@@ -136,13 +136,16 @@ def test_history_is_finer_in_the_last_day_and_covers_the_week_without_gaps():
     windows = history.plan(end, 7)
 
     sizes = Counter(w.minutes for w in windows)
-    # 15:30 back to 15:00 the day before in fives; hours back to 15:00 a week before.
-    assert sizes == {1: 3, history.FINE_MINUTES: 24 * 12 + 6, history.COARSE_MINUTES: 6 * 24}
+    # Minutes back to 09:30 (6 h and 3 min, to a multiple of 5), fives back to 15:30 the day before, then
+    # half hours back to 15:30 a week before: the periods of the portal's 1 h/6 h, 24 h and 7 d charts.
+    assert sizes == {1: 6 * 60 + 3, history.FINE_MINUTES: 18 * 12, history.COARSE_MINUTES: 6 * 48}
     assert windows[0].start == end - timedelta(minutes=1)  # newest first
     spans = sorted((w.start, w.start + timedelta(minutes=w.minutes)) for w in windows)
     assert all(a_end == b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
     assert spans[-1][1] == end and spans[0][0] <= end - timedelta(days=7)
-    assert all(w.start >= end - timedelta(hours=24, minutes=59) for w in windows if w.minutes < 60)
+    assert all(w.start >= end - timedelta(hours=24, minutes=29) for w in windows if w.minutes < 30)
+    assert all(w.start >= end - timedelta(hours=6, minutes=4) for w in windows if w.minutes == 1)
+    assert all(w.start.minute % w.minutes == 0 for w in windows)
     assert history.plan(end, 0) == []
 
 
