@@ -24,7 +24,10 @@ def overview_context(request: HttpRequest, entity: Entity) -> dict:
     more = len(relations) > RELATIONS_SHOWN
     relations = relations[:RELATIONS_SHOWN]
     outgoing = {(r.type, r.target_ref): r.resolved for r in relations if r.direction == "outgoing"}
+    from catalog.tabs import overview_panels_for  # catalog.tabs imports this module
+
     return {
+        "overview_panels": [panel.template for panel in overview_panels_for(entity)],
         # A Group in the default namespace is the portal team of the same slug (one concept, two views).
         "group_team": Team.objects.filter(slug__iexact=entity.name).first()
         if entity.kind_key == "group" and entity.namespace == "default"

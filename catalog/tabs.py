@@ -13,6 +13,12 @@ costs add theirs from their AppConfig.ready():
 
 Only the tab being viewed loads its context, so an extra tab costs nothing on the others. A context may
 set "tab_status" (e.g. 400 when the tab's query parameters are invalid) for the page's response status.
+
+Apps may also put a panel on the overview (a template included at the top of it, with the overview's
+context), e.g. a notice loaded after the page by htmx, so the overview never waits on another app:
+
+    register_overview_panel(OverviewPanel(key="xray", template="observability/xray/_overview_loader.html",
+                                          applies=lambda entity: entity.kind_key == "component"))
 """
 
 from collections.abc import Callable
@@ -68,6 +74,26 @@ def tabs_for(entity: Entity) -> list[EntityTab]:
 
 def tab_for(entity: Entity, slug: str) -> EntityTab | None:
     return next((tab for tab in tabs_for(entity) if tab.slug == slug), None)
+
+
+@dataclass(frozen=True)
+class OverviewPanel:
+    key: str
+    template: str
+    applies: Callable[[Entity], bool] = field(default=_always)
+
+
+_overview_panels: list[OverviewPanel] = []
+
+
+def register_overview_panel(panel: OverviewPanel) -> None:
+    if any(existing.key == panel.key for existing in _overview_panels):
+        raise ValueError(f"an overview panel {panel.key!r} is already registered")
+    _overview_panels.append(panel)
+
+
+def overview_panels_for(entity: Entity) -> list[OverviewPanel]:
+    return [panel for panel in _overview_panels if panel.applies(entity)]
 
 
 def _register_builtin_tabs() -> None:

@@ -11,9 +11,12 @@ class ObservabilityConfig(AppConfig):
         from catalog.tabs import register_tab
         from observability.entity_tabs import metrics_tab
         from observability.saga_views import sagas_tab
+        from observability.xray_tabs import register_xray_ui
 
         register_tab(metrics_tab())
         register_tab(sagas_tab())
+        # The X-Ray tab and the overview's X-Ray notice.
+        register_xray_ui()
 
         # Alarm state on the catalog list's rows (catalog.row_badges, one batch per page).
         from catalog.row_badges import register_row_badges

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from observability import saga_views, views
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("sagas/executions/<int:pk>/", saga_views.saga_execution, name="saga_execution"),
     path("sagas/<int:pk>/sync/", saga_views.saga_sync_request, name="saga_sync_request"),
     path("sagas/alerts/<int:pk>/acknowledge/", saga_views.saga_alert_acknowledge, name="saga_alert_acknowledge"),
+    # X-Ray: service maps, traces (observability/xray_urls.py; names start with xray_).
+    path("xray/", include("observability.xray_urls")),
 ]

@@ -294,6 +294,8 @@ CATALOG_DISCOVERY_SERVICE_TAG = env.str("CATALOG_DISCOVERY_SERVICE_TAG", default
 OBSERVABILITY_PAGE_AWS_BUDGET = env.float("OBSERVABILITY_PAGE_AWS_BUDGET", default=2.5)
 # A team or system dashboard charts at most this many services (the first, by name), so it stays bounded.
 OBSERVABILITY_DASHBOARD_MAX_SERVICES = env.int("OBSERVABILITY_DASHBOARD_MAX_SERVICES", default=200)
+# How long an X-Ray answer (a service graph, a page of traces, a trace) serves views without asking AWS again.
+OBSERVABILITY_XRAY_FRESH_SECONDS = env.int("OBSERVABILITY_XRAY_FRESH_SECONDS", default=60)
 
 # --- Sagas (Step Functions) ---------------------------------------------------
 # docs/observability.md, "Sagas (Step Functions)". A saga execution still running after this long is stuck

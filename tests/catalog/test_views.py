@@ -387,7 +387,7 @@ def test_tabs_follow_the_kind(client_as, estate):
     def tabs(entity):
         return [tab.slug for tab in client_as("viewer").get(url(entity)).context["tabs"]]
 
-    assert tabs(estate["service"]) == ["", "dependencies", "apis", "aws", "metrics"]  # metrics: observability
+    assert tabs(estate["service"]) == ["", "dependencies", "apis", "aws", "metrics", "xray"]  # from observability
     assert tabs(estate["orders_api"]) == ["", "dependencies", "apis"]
     assert tabs(estate["group"]) == [""]
     assert client_as("viewer").get(url(estate["group"], "apis")).status_code == 404

@@ -1,4 +1,6 @@
-"""Fixtures for observability: moto in-process, the portal's AWS account, people, CloudWatch data."""
+"""Fixtures for observability: moto in-process, the portal's AWS account, people, CloudWatch data; for X-Ray, the
+in-process sandbox as the portal's AWS and the shop's catalog (tests/observability/xray_estate.py); for sagas,
+the order saga in the sandbox and the catalog (tests/observability/saga_estate.py)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +16,10 @@ from tests.factories import MembershipFactory, UserFactory
 from tests.observability import saga_machines
 from tests.observability.estate import ACCOUNT, REGION
 from tests.observability.saga_estate import build_order_saga
+from tests.observability.xray_estate import ACCOUNT_ID, shop_catalog, xray_client
+
+SECOND_ACCOUNT_ID = "222222222222"
+SECOND_ROLE_ARN = f"arn:aws:iam::{SECOND_ACCOUNT_ID}:role/MeridianReadOnly"
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +62,29 @@ def page_faults(settings):
     settings.AWS_BREAKER_FAILURES = 2
     settings.AWS_BREAKER_RESET_SECONDS = 30
     return settings
+
+
+@pytest.fixture
+def xray_endpoint(sandbox_endpoint, settings):
+    """The portal's AWS is the (emptied) in-process sandbox, which computes X-Ray's answers from the segments put."""
+    settings.AWS_ENDPOINT_URL = sandbox_endpoint
+    return sandbox_endpoint
+
+
+@pytest.fixture
+def xray(xray_endpoint):
+    """An X-Ray client in the sandbox's default account, for putting segments."""
+    return xray_client(xray_endpoint)
+
+
+@pytest.fixture
+def prod_account(db):
+    return AwsAccount.objects.create(name="meridian-prod", account_id=ACCOUNT_ID, regions=[REGION])
+
+
+@pytest.fixture
+def shop(orders, payments):
+    return shop_catalog()
 
 
 def put_points(namespace: str, metric: str, dimensions: dict, values, *, unit: str = "Count", every=60, region=REGION):
