@@ -75,6 +75,9 @@ class Entity(models.Model):
         indexes = [
             models.Index(fields=["kind_key", "namespace", "name"], name="entity_kind_ns_name_idx"),
             models.Index(Lower("name"), name="entity_name_lower_idx"),
+            # The list sorted by name within a kind (nearly every page filters by kind), walked in order: at
+            # 100,000 entities kind+lifecycle+tag fell from 17 ms (join the matches, then sort) to 3 ms.
+            models.Index("kind_key", Lower("name"), "id", name="entity_kind_name_idx"),
             # sort=updated / -updated (recently changed first), with id as the tie-break the cursor pages by.
             models.Index(fields=["updated_at", "id"], name="entity_updated_idx"),
         ]

@@ -202,6 +202,7 @@ def test_search_uses_the_gin_index_on_postgresql(estate):
         ({"annotation": "backstage.io/techdocs-ref=dir:."}, "entity_annotations_gin"),
         ({"sort": "-updated"}, "entity_updated_idx"),
         ({"sort": "updated"}, "entity_updated_idx"),
+        ({"kind": "component", "sort": "name"}, "entity_kind_name_idx"),
     ],
 )
 def test_annotation_filters_and_sort_by_update_use_their_indexes(estate, params, index):
@@ -209,6 +210,8 @@ def test_annotation_filters_and_sort_by_update_use_their_indexes(estate, params,
     queryset = entity_list(params=params)[:50]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        if "sort" in params:  # a handful of rows would be sorted anyway; ask whether an index gives the order
+            cursor.execute("SET LOCAL enable_sort = off")
         plan = queryset.explain()
     assert index in plan, plan
 
