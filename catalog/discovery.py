@@ -31,12 +31,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from catalog.aws import TaggedResource, tagged_resources
 from catalog.models import DiscoveryRun, Entity, Location
 from catalog.services import Incoming, entities_apply, location_for
+from catalog.signals import resources_discovered
 from catalog.validation import is_valid_name
 from portal.actors import Actor
 from portal.aws.errors import AwsError
@@ -283,7 +285,7 @@ def discovery_run(*, account, region: str, force: bool = False) -> DiscoveryRun:
     skipped = "; ".join(str(p) for p in result.problems[:5])
     if len(result.problems) > 5:
         skipped += f"; and {len(result.problems) - 5} more"
-    return _finish(
+    run = _finish(
         run,
         status=DiscoveryRun.Status.OK,
         error=f"{len(result.problems)} resources skipped: {skipped}" if result.problems else "",
@@ -292,6 +294,9 @@ def discovery_run(*, account, region: str, force: bool = False) -> DiscoveryRun:
         updated=len(result.updated),
         orphaned=len(result.orphaned),
     )
+    if result.created or result.updated or result.orphaned:
+        transaction.on_commit(lambda: resources_discovered.send(sender=DiscoveryRun, run=run))
+    return run
 
 
 def _finish(run: DiscoveryRun, *, status: str, error: str = "", error_code: str = "", **counts) -> DiscoveryRun:

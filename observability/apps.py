@@ -23,3 +23,9 @@ class ObservabilityConfig(AppConfig):
         from observability.row_badges import alarm_badges
 
         register_row_badges("alarms", alarm_badges)
+
+        # A newly discovered state machine is linked and synced now, not at the next saga sweep.
+        from catalog.signals import resources_discovered
+        from observability.saga_tasks import sweep_after_discovery
+
+        resources_discovered.connect(sweep_after_discovery, dispatch_uid="observability.sagas")

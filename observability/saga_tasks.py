@@ -37,3 +37,8 @@ def sagas_sync_all() -> None:
     for pk in due:
         saga_sync.delay(pk)
     logger.info("Saga sweep: %s state machines tracked, %s syncs dispatched", tracked, len(due))
+
+
+def sweep_after_discovery(sender, run, **kwargs) -> None:
+    """catalog.signals.resources_discovered: state machines may have appeared, gone or moved; sweep now."""
+    sagas_sync_all.delay()

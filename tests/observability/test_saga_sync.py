@@ -275,6 +275,24 @@ def test_the_sweep_tracks_the_catalogs_state_machines_and_fans_out_one_task_each
     assert dict(calls) == {LIST: 1}  # only the saga is due; nothing new
 
 
+def test_a_newly_discovered_saga_is_synced_at_once_not_at_the_next_sweep(
+    saga_aws, account, orders, celery_eager, django_capture_on_commit_callbacks
+):
+    # catalog.signals.resources_discovered, sent after the discovery's commit, starts a sweep (make run's first
+    # minutes: discovery and the periodic sweep start together, and the sweep used to find nothing yet).
+    sfn = machines.sfn_client(saga_aws)
+    machines.create_machine(sfn, "order-saga", machines.order_saga(), tags=TAGS)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        discovery_run(account=account, region=machines.REGION)
+    machine = SagaStateMachine.objects.get(tracked=True)
+    assert machine.is_saga and machine.definition_read_at is not None
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        discovery_run(account=account, region=machines.REGION)  # nothing new: no signal, no sweep
+    assert callbacks == []
+
+
 def test_a_task_for_a_missing_or_disabled_account_does_nothing(order_saga, caplog):
     machine = order_saga.machine()
     order_saga.account.enabled = False
