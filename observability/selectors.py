@@ -9,7 +9,7 @@ in spec.dependencyOf (how AWS discovery links what it finds) and those it names 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q
+from django.db.models import Case, CharField, F, Q, When
 from django.db.models.fields.json import KeyTextTransform
 
 from catalog.discovery import ACCOUNT_ANNOTATION, ARN_ANNOTATION, REGION_ANNOTATION
@@ -39,23 +39,38 @@ def _prefixed(prefix: str, lookups: dict) -> Q:
 _ANNOTATIONS = {"arn": ARN_ANNOTATION, "account": ACCOUNT_ANNOTATION, "region": REGION_ANNOTATION}
 
 
-def _resource_columns(side: str) -> dict:
-    columns = {f"{side}_{name}": F(f"{side}__{name}") for name in ("name", "title", "spec_type")}
+def _by_direction(dependency_of, depends_on, output_field=None):
+    """`dependency_of` on a Resource→Component row (spec.dependencyOf), `depends_on` on a Component→Resource row.
+
+    A CASE, so PostgreSQL reads only the Resource end's document: the component's (which may be large) is never
+    detoasted, and each annotation is extracted once a row instead of at both ends."""
+    return Case(When(type="dependencyOf", then=dependency_of), default=depends_on, output_field=output_field)
+
+
+def _resource_columns() -> dict:
+    columns = {
+        f"resource_{name}": _by_direction(F(f"source__{name}"), F(f"target__{name}"))
+        for name in ("name", "title", "spec_type")
+    }
     for name, key in _ANNOTATIONS.items():
         # KeyTextTransform over the joined entity's document (KT() would not follow the relation).
-        columns[f"{side}_{name}"] = KeyTextTransform(key, f"{side}__document__metadata__annotations")
+        columns[f"resource_{name}"] = _by_direction(
+            KeyTextTransform(key, "source__document__metadata__annotations"),
+            KeyTextTransform(key, "target__document__metadata__annotations"),
+            output_field=CharField(),
+        )
     return columns
 
 
-def _ref_from(row: dict, side: str, entity_id: int) -> ResourceRef | None:
+def _ref_from(row: dict) -> ResourceRef | None:
     return make_ref(
-        entity_id=entity_id,
-        name=row[f"{side}_name"],
-        title=row[f"{side}_title"],
-        resource_type=row[f"{side}_spec_type"],
-        arn=row[f"{side}_arn"],
-        account_id=row[f"{side}_account"],
-        region=row[f"{side}_region"],
+        entity_id=row["resource_id"],
+        name=row["resource_name"],
+        title=row["resource_title"],
+        resource_type=row["resource_spec_type"],
+        arn=row["resource_arn"],
+        account_id=row["resource_account"],
+        region=row["resource_region"],
     )
 
 
@@ -72,30 +87,18 @@ def services_with_resources(component_lookups: dict, *, limit: int | None = None
         )
         .order_by()
         .annotate(
-            source_namespace=F("source__namespace"),
-            target_namespace=F("target__namespace"),
-            **_resource_columns("source"),
-            **_resource_columns("target"),
+            component_id=_by_direction(F("target_id"), F("source_id")),
+            component_namespace=_by_direction(F("target__namespace"), F("source__namespace")),
+            component_name=_by_direction(F("target__name"), F("source__name")),
+            resource_id=_by_direction(F("source_id"), F("target_id")),
+            **_resource_columns(),
         )
-        .values(
-            "type",
-            "source_id",
-            "target_id",
-            "source_namespace",
-            "target_namespace",
-            *_resource_columns("source"),
-            *_resource_columns("target"),
-        )
+        .values("component_id", "component_namespace", "component_name", "resource_id", *_resource_columns())
     )
     by_component: dict[int, tuple[str, str, dict[int, ResourceRef]]] = {}
     for row in rows:
-        if row["type"] == "dependencyOf":
-            component_id, namespace, name = row["target_id"], row["target_namespace"], row["target_name"]
-            ref = _ref_from(row, "source", row["source_id"])
-        else:
-            component_id, namespace, name = row["source_id"], row["source_namespace"], row["source_name"]
-            ref = _ref_from(row, "target", row["target_id"])
-        found = by_component.setdefault(component_id, (namespace, name, {}))
+        found = by_component.setdefault(row["component_id"], (row["component_namespace"], row["component_name"], {}))
+        ref = _ref_from(row)
         if ref is not None:
             found[2][ref.entity_id] = ref
     chosen = sorted(by_component.items(), key=lambda item: (item[1][1], item[1][0], item[0]))[:limit]
