@@ -111,15 +111,7 @@ def parse_window(params: Mapping, *, now: datetime | None = None) -> Window:
         return window_for(key, now=now)
     if key != CUSTOM:
         raise TimeRangeError(f"Unknown time range {key[:20]!r}: choose 1h, 6h, 24h, 7d or custom.")
-    raw_start, raw_end = (params.get("start") or "").strip(), (params.get("end") or "").strip()
-    if not raw_start or not raw_end:
-        raise TimeRangeError(f"A custom range needs both a start and an end ({INPUT_FORMAT}, UTC).")
-    start, end = _parse_moment(raw_start, "start"), _parse_moment(raw_end, "end")
-    if start >= end:
-        raise TimeRangeError(f"The start ({start:%Y-%m-%d %H:%M}) must be before the end ({end:%Y-%m-%d %H:%M}).")
-    if start >= now:
-        raise TimeRangeError(f"The start ({start:%Y-%m-%d %H:%M} UTC) is in the future: there is no data yet.")
-    end = min(end, now)  # nothing to chart after now
+    start, end = custom_bounds(params, now=now, latest=now, error=TimeRangeError, nothing_yet="there is no data yet")
     if end - start < MIN_SPAN:
         raise TimeRangeError(f"A custom range must span at least {int(MIN_SPAN.total_seconds() // 60)} minutes.")
     if now - start > MAX_AGE:
@@ -131,11 +123,29 @@ def parse_window(params: Mapping, *, now: datetime | None = None) -> Window:
     return Window(key=CUSTOM, start=_floor(start, period), end=_ceil(end, period), period=period)
 
 
-def _parse_moment(raw: str, which: str) -> datetime:
+def custom_bounds(
+    params: Mapping, *, now: datetime, latest: datetime, error: type[ValueError], nothing_yet: str
+) -> tuple[datetime, datetime]:
+    """The `start` and `end` of a custom range, checked as every time-ranged page needs them: both given, each a
+    date and time (UTC unless it carries an offset), the start before the end and before now. The end is cut
+    to `latest`. Each page then applies its own limits (its data's retention, its spans); `error` is its
+    exception, `nothing_yet` what its message says of a future start."""
+    raw_start, raw_end = (params.get("start") or "").strip(), (params.get("end") or "").strip()
+    if not raw_start or not raw_end:
+        raise error(f"A custom range needs both a start and an end ({INPUT_FORMAT}, UTC).")
+    start, end = _parse_moment(raw_start, "start", error), _parse_moment(raw_end, "end", error)
+    if start >= end:
+        raise error(f"The start ({start:%Y-%m-%d %H:%M}) must be before the end ({end:%Y-%m-%d %H:%M}).")
+    if start >= now:
+        raise error(f"The start ({start:%Y-%m-%d %H:%M} UTC) is in the future: {nothing_yet}.")
+    return start, min(end, latest)
+
+
+def _parse_moment(raw: str, which: str, error: type[ValueError]) -> datetime:
     try:
         moment = datetime.fromisoformat(raw[:40])
     except ValueError:
-        raise TimeRangeError(
+        raise error(
             f"The {which} {raw[:40]!r} is not a date and time: use {INPUT_FORMAT} "
             "(UTC, unless it carries an offset such as +02:00)."
         ) from None

@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
+from observability.timeranges import custom_bounds
+
 RANGES: dict[str, timedelta] = {
     "15m": timedelta(minutes=15),
     "1h": timedelta(hours=1),
@@ -32,7 +34,6 @@ CUSTOM = "custom"
 RETENTION = timedelta(days=30)
 MAX_SPAN = timedelta(hours=24)
 MIN_SPAN = timedelta(minutes=1)
-INPUT_FORMAT = "YYYY-MM-DDTHH:MM"
 
 
 class XrayWindowError(ValueError):
@@ -86,15 +87,9 @@ def parse_xray_window(params: Mapping, *, now: datetime | None = None) -> XrayWi
         return preset_window(key, now=now)
     if key != CUSTOM:
         raise XrayWindowError(f"Unknown time range {key[:20]!r}: choose {', '.join(RANGES)} or custom.")
-    raw_start, raw_end = (params.get("start") or "").strip(), (params.get("end") or "").strip()
-    if not raw_start or not raw_end:
-        raise XrayWindowError(f"A custom range needs both a start and an end ({INPUT_FORMAT}, UTC).")
-    start, end = _moment(raw_start, "start"), _moment(raw_end, "end")
-    if start >= end:
-        raise XrayWindowError(f"The start ({start:%Y-%m-%d %H:%M}) must be before the end ({end:%Y-%m-%d %H:%M}).")
-    if start >= now:
-        raise XrayWindowError(f"The start ({start:%Y-%m-%d %H:%M} UTC) is in the future: there are no traces yet.")
-    end = min(end, _next_minute(now))
+    start, end = custom_bounds(
+        params, now=now, latest=_next_minute(now), error=XrayWindowError, nothing_yet="there are no traces yet"
+    )
     if end - start < MIN_SPAN:
         raise XrayWindowError("A custom range must span at least a minute.")
     if end - start > MAX_SPAN:
@@ -104,16 +99,3 @@ def parse_xray_window(params: Mapping, *, now: datetime | None = None) -> XrayWi
             f"X-Ray keeps traces for {RETENTION.days} days: start on {now - RETENTION:%Y-%m-%d %H:%M} UTC or later."
         )
     return XrayWindow(key=CUSTOM, start=start, end=end)
-
-
-def _moment(raw: str, which: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(raw[:40])
-    except ValueError:
-        raise XrayWindowError(
-            f"The {which} {raw[:40]!r} is not a date and time: use {INPUT_FORMAT} "
-            "(UTC, unless it carries an offset such as +02:00)."
-        ) from None
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
