@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from catalog.aws import TaggedResource, tagged_resources
 from catalog.models import DiscoveryRun, Entity, Location
@@ -263,13 +262,12 @@ def discovery_run(*, account, region: str, force: bool = False) -> DiscoveryRun:
     entities_apply writes the entities in one transaction of its own. Safe to run twice.
     """
     run, _ = DiscoveryRun.objects.get_or_create(account=account, region=region)
-    run.started_at = timezone.now()
-    run.save(update_fields=["started_at"])
+    run.record_start()
     try:
         resources = tagged_resources(account, region)
     except AwsError as exc:
         logger.warning("AWS discovery of %s in %s failed: %s", account, region, exc, extra={"aws_error": exc.code})
-        return _finish(run, status=DiscoveryRun.Status.ERROR, error=str(exc), error_code=exc.code)
+        return run.record_finish(status=DiscoveryRun.Status.ERROR, error=str(exc), error_code=exc.code)
     target = location_target(account.account_id, region)
     location = location_for(type=Location.Type.DISCOVERY, target=target)
     incoming = [Incoming(document=d, source=target, index=i) for i, d in enumerate(resource_documents(resources))]
@@ -281,12 +279,11 @@ def discovery_run(*, account, region: str, force: bool = False) -> DiscoveryRun:
         force=force,
     )
     if result.refused:
-        return _finish(run, status=DiscoveryRun.Status.REFUSED, error=result.refused, error_code="orphan_guard")
+        return run.record_finish(status=DiscoveryRun.Status.REFUSED, error=result.refused, error_code="orphan_guard")
     skipped = "; ".join(str(p) for p in result.problems[:5])
     if len(result.problems) > 5:
         skipped += f"; and {len(result.problems) - 5} more"
-    run = _finish(
-        run,
+    run = run.record_finish(
         status=DiscoveryRun.Status.OK,
         error=f"{len(result.problems)} resources skipped: {skipped}" if result.problems else "",
         found=len(incoming),
@@ -296,21 +293,4 @@ def discovery_run(*, account, region: str, force: bool = False) -> DiscoveryRun:
     )
     if result.created or result.updated or result.orphaned:
         transaction.on_commit(lambda: resources_discovered.send(sender=DiscoveryRun, run=run))
-    return run
-
-
-def _finish(run: DiscoveryRun, *, status: str, error: str = "", error_code: str = "", **counts) -> DiscoveryRun:
-    now = timezone.now()
-    run.status = status
-    run.finished_at = now
-    run.error = error
-    run.error_code = error_code
-    fields = ["status", "finished_at", "error", "error_code"]
-    if status == DiscoveryRun.Status.OK:
-        run.last_success_at = now
-        fields.append("last_success_at")
-        for name, value in counts.items():
-            setattr(run, name, value)
-            fields.append(name)
-    run.save(update_fields=fields)
     return run

@@ -10,6 +10,8 @@ writes them, always from the document.
 from django.db import models
 from django.db.models.functions import Lower
 
+from portal.aws.models import AwsSyncState
+
 
 class Location(models.Model):
     """A source of entities: a file or folder, a URL, an upload, the API, or AWS discovery."""
@@ -216,7 +218,7 @@ class ScorecardRollup(models.Model):
         return f"{self.scope}:{self.key} {self.day}"
 
 
-class DiscoveryRun(models.Model):
+class DiscoveryRun(AwsSyncState):
     """The state of AWS discovery for one account and region: the last attempt and the last success.
 
     One row per account and region, updated by each run (its log is the audit trail of the
@@ -231,13 +233,7 @@ class DiscoveryRun(models.Model):
         REFUSED = "refused", "Refused by the orphan guard"
 
     account = models.ForeignKey("aws.AwsAccount", on_delete=models.CASCADE, related_name="discovery_runs")
-    region = models.CharField(max_length=32)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEVER)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True, help_text="When AWS last answered in full.")
-    error = models.TextField(blank=True)
-    error_code = models.CharField(max_length=32, blank=True)
     found = models.PositiveIntegerField(default=0, help_text="Resources found by the last successful run.")
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
@@ -246,6 +242,3 @@ class DiscoveryRun(models.Model):
     class Meta:
         ordering = ["account_id", "region"]
         constraints = [models.UniqueConstraint(fields=["account", "region"], name="discovery_run_account_region")]
-
-    def __str__(self):
-        return f"{self.account_id}/{self.region}: {self.status}"

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.db import models
 
 from observability.saga_outcomes import OUTCOME_LABELS
+from portal.aws.models import AwsSyncState
 
 
-class CloudWatchSync(models.Model):
+class CloudWatchSync(AwsSyncState):
     """The state of the CloudWatch sync for one account and region: the last attempt and the last success."""
 
     class Status(models.TextChoices):
@@ -22,21 +23,12 @@ class CloudWatchSync(models.Model):
         ERROR = "error", "Error"
 
     account = models.ForeignKey("aws.AwsAccount", on_delete=models.CASCADE, related_name="cloudwatch_syncs")
-    region = models.CharField(max_length=32)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEVER)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True, help_text="When AWS last answered in full.")
-    error = models.TextField(blank=True)
-    error_code = models.CharField(max_length=32, blank=True)
     alarms = models.PositiveIntegerField(default=0, help_text="Alarms found by the last successful run.")
 
     class Meta:
         ordering = ["account_id", "region"]
         constraints = [models.UniqueConstraint(fields=["account", "region"], name="cloudwatch_sync_account_region")]
-
-    def __str__(self):
-        return f"{self.account_id}/{self.region}: {self.status}"
 
 
 class Alarm(models.Model):

@@ -66,13 +66,12 @@ def _catalog_has(account_id: str, region: str, spec_type: str) -> bool:
 def cloudwatch_sync(*, account, region: str) -> CloudWatchSync:
     """Sync one account and region, and record how it went on its CloudWatchSync row."""
     run, _ = CloudWatchSync.objects.get_or_create(account=account, region=region)
-    run.started_at = timezone.now()
-    run.save(update_fields=["started_at"])
+    run.record_start()
     try:
         alarms = aws.describe_alarms(account, region)
     except AwsError as exc:
         logger.warning("Alarm sync of %s in %s failed: %s", account, region, exc, extra={"aws_error": exc.code})
-        return _finish(run, status=CloudWatchSync.Status.ERROR, error=str(exc), error_code=exc.code)
+        return run.record_finish(status=CloudWatchSync.Status.ERROR, error=str(exc), error_code=exc.code)
 
     problems: list[AwsError] = []
     load_balancers: dict[str, list[str]] | None = None
@@ -101,8 +100,8 @@ def cloudwatch_sync(*, account, region: str) -> CloudWatchSync:
     if problems:
         error = " ".join(str(p) for p in problems)
         logger.warning("CloudWatch dimension lookups of %s in %s failed: %s", account, region, error)
-        return _finish(run, status=CloudWatchSync.Status.ERROR, error=error, error_code=problems[0].code)
-    return _finish(run, status=CloudWatchSync.Status.OK, alarms=len(alarms))
+        return run.record_finish(status=CloudWatchSync.Status.ERROR, error=error, error_code=problems[0].code)
+    return run.record_finish(status=CloudWatchSync.Status.OK, alarms=len(alarms))
 
 
 def _store_alarms(account, region: str, alarms: list[aws.AlarmInfo], *, api_ids: dict[str, str], now) -> None:
@@ -180,15 +179,3 @@ def _store_dimensions(
     ResourceDimensions.objects.bulk_update(to_update, ["dimensions", "synced_at"], batch_size=500)
     if existing:
         ResourceDimensions.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
-
-
-def _finish(run: CloudWatchSync, *, status: str, error: str = "", error_code: str = "", alarms: int | None = None):
-    now = timezone.now()
-    run.status, run.finished_at, run.error, run.error_code = status, now, error, error_code
-    fields = ["status", "finished_at", "error", "error_code"]
-    if status == CloudWatchSync.Status.OK:
-        run.last_success_at = now
-        run.alarms = alarms or 0
-        fields += ["last_success_at", "alarms"]
-    run.save(update_fields=fields)
-    return run

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
@@ -86,3 +87,41 @@ class AwsAccount(models.Model):
     @property
     def home_region(self) -> str:
         return self.regions[0] if self.regions else settings.AWS_DEFAULT_REGION
+
+
+class AwsSyncState(models.Model):
+    """What a periodic AWS sync of one account and region did last: when it started and finished, when AWS last
+    answered in full, and why the last attempt failed. One row per account and region, updated by each run;
+    pages read it to say how fresh their data is. Subclasses add the account (with their own related_name),
+    `status` with their Status choices (OK = "ok"), and the counts of a successful run."""
+
+    region = models.CharField(max_length=32)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True, help_text="When AWS last answered in full.")
+    error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.account_id}/{self.region}: {self.status}"
+
+    def record_start(self) -> None:
+        self.started_at = timezone.now()
+        self.save(update_fields=["started_at"])
+
+    def record_finish(self, *, status: str, error: str = "", error_code: str = "", **counts):
+        """Store how the run ended; on success also its counts (fields of the subclass) and the success time."""
+        now = timezone.now()
+        self.status, self.finished_at, self.error, self.error_code = status, now, error, error_code
+        fields = ["status", "finished_at", "error", "error_code"]
+        if status == self.Status.OK:
+            self.last_success_at = now
+            fields.append("last_success_at")
+            for name, value in counts.items():
+                setattr(self, name, value)
+                fields.append(name)
+        self.save(update_fields=fields)
+        return self
