@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from portal.actors import Actor
+from portal.bulk import insert_many
 from portal.request_context import current_request_id, current_source_ip
 
 
@@ -23,8 +24,8 @@ def snapshot(instance: models.Model, *, fields: list[str] | None = None, exclude
 def _actor_fields(actor: Actor) -> dict:
     return {
         "actor_kind": actor.kind,
-        "actor_user": actor.user if actor.user is not None and actor.user.is_authenticated else None,
-        "actor_token": actor.token,
+        "actor_user_id": actor.user.pk if actor.user is not None and actor.user.is_authenticated else None,
+        "actor_token_id": actor.token.pk if actor.token is not None else None,
         "actor_label": actor.label[:200],
         "request_id": current_request_id(),
         "source_ip": current_source_ip(),
@@ -64,17 +65,18 @@ def audit_record(
 AuditItem = tuple[str, models.Model | None, dict[str, Any] | None, dict[str, Any] | None]
 
 
-def audit_record_many(*, actor: Actor, events: Iterable[AuditItem], batch_size: int = 2000) -> int:
+def audit_record_many(*, actor: Actor, events: Iterable[AuditItem]) -> int:
     """Record many events of one actor at once: (action, target, before, after) each.
 
-    One INSERT per batch instead of one per event, for changes of many objects at a time (a catalog import).
+    One bulk insert (portal.bulk) instead of one INSERT per event, for changes of many objects at a time
+    (a catalog import).
     The same rule as audit_record: inside the transaction of the change.
     """
     _require_transaction()
     common = {**_actor_fields(actor), "occurred_at": timezone.now()}
     rows = [
-        AuditEvent(action=action, before=before, after=after, **common, **_target_fields(target))
+        {"action": action, "before": before, "after": after, **common, **_target_fields(target)}
         for action, target, before, after in events
     ]
-    AuditEvent.objects.bulk_create(rows, batch_size=batch_size)
+    insert_many(AuditEvent, rows)
     return len(rows)

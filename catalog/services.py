@@ -47,6 +47,7 @@ from catalog.validation import (
 )
 from catalog.version import catalog_changed
 from portal.actors import Actor
+from portal.bulk import insert_many
 from portal.models import Team
 from portal.teams.services import team_create
 
@@ -409,23 +410,25 @@ def _team_ids(owner_keys: Iterable[str]) -> dict[str, int]:
 
 
 def _create(location: Location, docs: list[_Doc], team_ids: dict[str, int]) -> list[Entity]:
-    entities = [
-        Entity(
-            uid=uuid.uuid4(),
-            document=doc.document,
-            etag=doc.etag,
-            location=location,
-            owner_team_id=team_ids.get(doc.fields["owner_key"]),
-            orphaned=False,
+    now = timezone.now()
+    rows = [
+        {
+            "uid": uuid.uuid4(),
+            "document": doc.document,
+            "etag": doc.etag,
+            "location_id": location.pk,
+            "owner_team_id": team_ids.get(doc.fields["owner_key"]),
+            "orphaned": False,
+            "created_at": now,
+            "updated_at": now,
             **doc.fields,
-        )
+        }
         for doc in docs
     ]
-    Entity.objects.bulk_create(entities, batch_size=_CHUNK)
-    if entities and entities[0].pk is None:  # a database that cannot return ids from a bulk insert
-        ids = dict(Entity.objects.filter(ref_key__in=[e.ref_key for e in entities]).values_list("ref_key", "pk"))
-        for entity in entities:
-            entity.pk = ids[entity.ref_key]
+    ids = insert_many(Entity, rows, returning_ids=True)
+    entities = [Entity(id=pk, **row) for pk, row in zip(ids, rows, strict=True)]
+    for entity in entities:  # as loaded from the database, like bulk_create leaves them
+        entity._state.adding, entity._state.db = False, connection.alias
     return entities
 
 
@@ -474,8 +477,7 @@ def _write_tags(created: list[Entity], updated: list[Entity], before: dict[int, 
     retag = [e for e in updated if _tags(e.document) != _tags(before[e.pk])]
     for chunk in _chunks([e.pk for e in retag]):
         EntityTag.objects.filter(entity_id__in=chunk).delete()
-    rows = [EntityTag(entity_id=e.pk, tag=tag) for e in (*created, *retag) for tag in _tags(e.document)]
-    EntityTag.objects.bulk_create(rows, batch_size=_CHUNK)
+    insert_many(EntityTag, [{"entity_id": e.pk, "tag": tag} for e in (*created, *retag) for tag in _tags(e.document)])
 
 
 def _write_relations(created: list[Entity], updated: list[Entity], before: dict[int, dict]) -> list[str]:
@@ -487,11 +489,13 @@ def _write_relations(created: list[Entity], updated: list[Entity], before: dict[
     targets = {}
     for chunk in _chunks(list({key for _, _, key in wanted})):
         targets.update(Entity.objects.filter(ref_key__in=chunk).values_list("ref_key", "pk"))
-    rows = [
-        Relation(source_id=pk, type=rel_type, target_key=key, target_id=targets.get(key))
-        for pk, rel_type, key in wanted
-    ]
-    Relation.objects.bulk_create(rows, batch_size=_CHUNK)
+    insert_many(
+        Relation,
+        [
+            {"source_id": pk, "type": rel_type, "target_key": key, "target_id": targets.get(key)}
+            for pk, rel_type, key in wanted
+        ],
+    )
     return sorted({key for _, _, key in wanted if key not in targets})
 
 
