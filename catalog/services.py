@@ -357,7 +357,7 @@ def _ref(fields: dict) -> str:
 def _existing_by_key(keys: list[str]) -> dict[str, dict]:
     found = {}
     for chunk in _chunks(keys):
-        for row in Entity.objects.filter(ref_key__in=chunk).values("pk", "ref_key", "etag", "location_id"):
+        for row in Entity.objects.filter(ref_key__any_of=chunk).values("pk", "ref_key", "etag", "location_id"):
             found[row["ref_key"]] = row
     return found
 
@@ -488,7 +488,7 @@ def _write_relations(created: list[Entity], updated: list[Entity], before: dict[
     wanted = [(e.pk, rel_type, key) for e in (*created, *relink) for rel_type, key in _relations(e.document)]
     targets = {}
     for chunk in _chunks(list({key for _, _, key in wanted})):
-        targets.update(Entity.objects.filter(ref_key__in=chunk).values_list("ref_key", "pk"))
+        targets.update(Entity.objects.filter(ref_key__any_of=chunk).values_list("ref_key", "pk"))
     insert_many(
         Relation,
         [
@@ -510,7 +510,7 @@ def _resolve_relations_to(keys: list[str]) -> int:
     for chunk in _chunks(keys):
         with transaction.atomic():
             ids = list(
-                Relation.objects.filter(target__isnull=True, target_key__in=chunk)
+                Relation.objects.filter(target__isnull=True, target_key__any_of=chunk)
                 .filter(Exists(target))
                 .order_by("id")
                 .select_for_update(skip_locked=True)

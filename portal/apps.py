@@ -8,6 +8,7 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         # The admin has discovered every app's admin module by now (django.contrib.admin comes first).
+        import portal.lookups  # registers the any_of lookup
         import portal.signin  # noqa: F401 - connects the sign-in/sign-out audit receivers
         from portal.admin_audit import audit_admin_writes
 

@@ -23,7 +23,11 @@ from yaml.events import (
     CollectionEndEvent,
     CollectionStartEvent,
     DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
     ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
 )
 
 from catalog.validation import Problem
@@ -120,7 +124,11 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
 
 
 def _int(loader, node):
-    text = loader.construct_scalar(node).replace("_", "")
+    return _int_of(loader.construct_scalar(node))
+
+
+def _int_of(text: str) -> int:
+    text = text.replace("_", "")
     sign = -1 if text.startswith("-") else 1
     digits = text.lstrip("+-")
     if digits.startswith("0o"):
@@ -158,65 +166,191 @@ def reads_back_as_string(text: str) -> bool:
 # --- structure check: expansion, recursion and depth, on parse events only ---------------------
 
 
-def _check_structure(text: str, *, source: str) -> None:
-    """Refuse documents whose aliases expand too far, refer to themselves, or nest too deeply."""
-    index = -1
-    expanded = 0
-    anchors: dict[str, int] = {}
-    open_collections: list[tuple[str | None, int]] = []
-    open_anchors: set[str] = set()
-    for event in yaml.parse(text, Loader=_Loader):
+class _StructureCheck:
+    """Refuse documents whose aliases expand too far, refer to themselves, or nest too deeply; fed parse events."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.index = -1
+        self.expanded = 0
+        self.anchors: dict[str, int] = {}
+        self.open_collections: list[tuple[str | None, int]] = []
+        self.open_anchors: set[str] = set()
+
+    def see(self, event) -> None:
         if isinstance(event, DocumentStartEvent):
-            index += 1
-            expanded = 0
-            anchors.clear()
-            continue
+            self.index += 1
+            self.expanded = 0
+            self.anchors.clear()
+            return
         if isinstance(event, ScalarEvent):
-            expanded += 1
+            self.expanded += 1
             if event.anchor:
-                anchors[event.anchor] = 1
+                self.anchors[event.anchor] = 1
         elif isinstance(event, CollectionStartEvent):
-            open_collections.append((event.anchor, expanded))
-            expanded += 1
+            self.open_collections.append((event.anchor, self.expanded))
+            self.expanded += 1
             if event.anchor:
-                open_anchors.add(event.anchor)
-            if len(open_collections) > MAX_DEPTH:
-                raise ReadRefused(
-                    _problem(
-                        source,
-                        index,
-                        "yaml.depth",
-                        f"nested more than {MAX_DEPTH} levels deep (line {event.start_mark.line + 1})",
-                    )
+                self.open_anchors.add(event.anchor)
+            if len(self.open_collections) > MAX_DEPTH:
+                self._refuse(
+                    "yaml.depth", f"nested more than {MAX_DEPTH} levels deep (line {event.start_mark.line + 1})"
                 )
         elif isinstance(event, CollectionEndEvent):
-            anchor, start = open_collections.pop()
+            anchor, start = self.open_collections.pop()
             if anchor:
-                anchors[anchor] = expanded - start
-                open_anchors.discard(anchor)
+                self.anchors[anchor] = self.expanded - start
+                self.open_anchors.discard(anchor)
         elif isinstance(event, AliasEvent):
-            if event.anchor in open_anchors:
-                raise ReadRefused(
-                    _problem(
-                        source,
-                        index,
-                        "yaml.recursive-alias",
-                        f"line {event.start_mark.line + 1}: alias *{event.anchor} refers to the node that contains it",
-                    )
+            if event.anchor in self.open_anchors:
+                self._refuse(
+                    "yaml.recursive-alias",
+                    f"line {event.start_mark.line + 1}: alias *{event.anchor} refers to the node that contains it",
                 )
-            expanded += anchors.get(event.anchor, 1)
+            self.expanded += self.anchors.get(event.anchor, 1)
         else:
-            continue
-        if expanded > MAX_DOCUMENT_NODES:
-            raise ReadRefused(
-                _problem(
-                    source,
-                    index,
-                    "yaml.expansion",
-                    f"expands to more than {MAX_DOCUMENT_NODES:,} nodes once its "
-                    f"aliases are followed (a YAML bomb?); refused near line {event.start_mark.line + 1}",
-                )
+            return
+        if self.expanded > MAX_DOCUMENT_NODES:
+            self._refuse(
+                "yaml.expansion",
+                f"expands to more than {MAX_DOCUMENT_NODES:,} nodes once its aliases are followed (a YAML bomb?); "
+                f"refused near line {event.start_mark.line + 1}",
             )
+
+    def _refuse(self, rule: str, message: str):
+        raise ReadRefused(_problem(self.source, self.index, rule, message))
+
+
+def _check_structure(text: str, *, source: str) -> None:
+    check = _StructureCheck(source)
+    for event in yaml.parse(text, Loader=_Loader):
+        check.see(event)
+
+
+# --- the common case in one pass ----------------------------------------------------------------
+
+
+class _Unusual(Exception):
+    """The text uses YAML the one-pass reader leaves to PyYAML's loader (tags, merge keys, complex keys...)."""
+
+
+_STR, _NULL, _BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{name}" for name in ("str", "null", "bool", "int", "float"))
+
+
+def _scalar(event):
+    if event.tag is not None:
+        raise _Unusual
+    tag = _Loader.resolve(_Loader, yaml.ScalarNode, event.value, event.implicit)
+    if tag == _STR:
+        return event.value
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return event.value.lower() == "true"
+    if tag == _INT:
+        return _int_of(event.value)
+    if tag == _FLOAT and math.isfinite(value := float(event.value)):  # float() refuses .inf and .nan: the loader's way
+        return value
+    raise _Unusual  # merge keys, and infinities and NaN (refused, with their path, by the loader's way)
+
+
+def _copy(value):
+    """An aliased value, copied so that no two places of a document share one object (as after _json_safe)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
+def _read_common(text: str, *, source: str) -> list[tuple[int, object]]:
+    """parse_documents' result in one pass over the parse events, for descriptors as people write them.
+
+    PyYAML's loader makes three passes (parse, compose, construct) and _json_safe a fourth; this builds the
+    JSON values straight from the events, checking the structure as it goes. Anything beyond plain mappings,
+    sequences, scalars, anchors and aliases (an explicit tag, a merge key, a mapping as a key, a duplicate key
+    or anchor, an undefined alias, a value JSON cannot hold) raises _Unusual, and the loader reads the text
+    instead, with its own values and messages. tests/catalog/test_import_reading.py compares both readers.
+    """
+    try:
+        return _read_events(yaml.parse(text, Loader=_Loader), _StructureCheck(source))
+    except (ValueError, TypeError, OverflowError):
+        raise _Unusual from None  # e.g. an integer too long to convert: the loader says so its way
+
+
+class _Mapping:
+    """A mapping being read: its dict, the key waiting for its value, and its keys that are not strings as read."""
+
+    __slots__ = ("key", "others", "value")
+
+    def __init__(self):
+        self.value, self.key, self.others = {}, _NO_KEY, set()
+
+
+def _read_events(events, check: _StructureCheck) -> list[tuple[int, object]]:
+    documents: list[tuple[int, object]] = []
+    stack: list[list | _Mapping] = []  # the open collections
+    opened: list[str | None] = []  # the anchor of each
+    anchors: dict[str, object] = {}
+    index = -1
+
+    def add(value, anchor: str | None) -> None:
+        if anchor is not None:
+            if anchor in anchors:
+                raise _Unusual  # PyYAML refuses a duplicate anchor
+            anchors[anchor] = value
+        if not stack:
+            if value is not None:
+                documents.append((index, value))
+            return
+        top = stack[-1]
+        if type(top) is list:
+            top.append(value)
+        elif top.key is _NO_KEY:
+            raise _Unusual  # a collection as a mapping key
+        else:
+            top.value[top.key] = value
+            top.key = _NO_KEY
+
+    for event in events:
+        check.see(event)
+        kind = type(event)
+        if kind is ScalarEvent:
+            value = _scalar(event)
+            top = stack[-1] if stack else None
+            if type(top) is _Mapping and top.key is _NO_KEY:
+                key = _key(value)
+                # A duplicate key (the loader names it), two keys that read the same (1 and "1", or 1 and true,
+                # equal in Python: the loader keeps one of them in its own way), or an anchored key.
+                if key in top.value or event.anchor or (type(value) is not str and value in top.others):
+                    raise _Unusual
+                if type(value) is not str:
+                    top.others.add(value)
+                top.key = key
+                continue
+            add(value, event.anchor)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if event.tag is not None:
+                raise _Unusual
+            stack.append([] if kind is SequenceStartEvent else _Mapping())
+            opened.append(event.anchor)
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            done = stack.pop()
+            add(done if type(done) is list else done.value, opened.pop())
+        elif kind is AliasEvent:
+            if event.anchor not in anchors:
+                raise _Unusual
+            top = stack[-1] if stack else None
+            if type(top) is _Mapping and top.key is _NO_KEY:
+                raise _Unusual  # an alias as a key
+            add(_copy(anchors[event.anchor]), None)
+        elif kind is DocumentStartEvent:
+            index += 1
+            anchors.clear()
+    return documents
+
+
+_NO_KEY = object()
 
 
 # --- JSON-safe values ----------------------------------------------------------------------------
@@ -295,10 +429,18 @@ def parse_documents(text: str, *, source: str) -> list[tuple[int, object]]:
     file it cannot parse.
     """
     try:
+        return _read_common(text, source=source)
+    except _Unusual:
+        return _read_by_loader(text, source=source)
+    except yaml.YAMLError as error:
+        raise ReadRefused(_syntax_problem(error, text, source=source)) from None
+
+
+def _read_by_loader(text: str, *, source: str) -> list[tuple[int, object]]:
+    """parse_documents with PyYAML's loader: any YAML, at a third of the speed of _read_common."""
+    try:
         _check_structure(text, source=source)
         values = list(yaml.load_all(text, Loader=_Loader))
-    except ReadRefused:
-        raise
     except yaml.YAMLError as error:
         raise ReadRefused(_syntax_problem(error, text, source=source)) from None
     except (ValueError, TypeError, OverflowError) as error:
