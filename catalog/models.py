@@ -46,15 +46,15 @@ class Entity(models.Model):
     namespace = models.CharField(max_length=63, default="default")
     name = models.CharField(max_length=63)
     # "kind:namespace/name" in lower case: the identity, unique case-insensitively as in Backstage.
-    ref_key = models.CharField(max_length=200, unique=True)
-    kind_key = models.CharField(max_length=63, db_index=True, help_text="kind in lower case, for filters.")
+    ref_key = models.CharField(max_length=200)
+    kind_key = models.CharField(max_length=63, help_text="kind in lower case, for filters.")
 
     title = models.CharField(max_length=300, blank=True)
     description = models.TextField(blank=True)
-    spec_type = models.CharField(max_length=63, blank=True, db_index=True, help_text="spec.type")
-    lifecycle = models.CharField(max_length=63, blank=True, db_index=True, help_text="spec.lifecycle")
-    owner_key = models.CharField(max_length=200, blank=True, db_index=True, help_text="spec.owner as a ref key.")
-    system_key = models.CharField(max_length=200, blank=True, db_index=True, help_text="spec.system as a ref key.")
+    spec_type = models.CharField(max_length=63, blank=True, help_text="spec.type")
+    lifecycle = models.CharField(max_length=63, blank=True, help_text="spec.lifecycle")
+    owner_key = models.CharField(max_length=200, blank=True, help_text="spec.owner as a ref key.")
+    system_key = models.CharField(max_length=200, blank=True, help_text="spec.system as a ref key.")
     # The portal team that owns it (spec.owner names the team's Group), for permissions and team pages.
     owner_team = models.ForeignKey(
         "portal.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_entities"
@@ -74,7 +74,12 @@ class Entity(models.Model):
     class Meta:
         ordering = ["kind_key", "namespace", "name"]
         verbose_name_plural = "entities"
+        # Declared here rather than with unique=True or db_index=True on the fields: on PostgreSQL those also
+        # build a text_pattern_ops twin of each index, for LIKE 'prefix%', which nothing here asks of these
+        # columns. The twins made an import of 1,000 entities ~7% slower (docs/benchmarks.md, run 6).
+        constraints = [models.UniqueConstraint(fields=["ref_key"], name="entity_ref_key_unique")]
         indexes = [
+            # kind_key alone is the first column of the next and of entity_kind_name_idx.
             models.Index(fields=["kind_key", "namespace", "name"], name="entity_kind_ns_name_idx"),
             models.Index(Lower("name"), name="entity_name_lower_idx"),
             # The list sorted by name within a kind (nearly every page filters by kind), walked in order: at
@@ -82,6 +87,10 @@ class Entity(models.Model):
             models.Index("kind_key", Lower("name"), "id", name="entity_kind_name_idx"),
             # sort=updated / -updated (recently changed first), with id as the tie-break the cursor pages by.
             models.Index(fields=["updated_at", "id"], name="entity_updated_idx"),
+            models.Index(fields=["spec_type"], name="entity_spec_type_idx"),
+            models.Index(fields=["lifecycle"], name="entity_lifecycle_idx"),
+            models.Index(fields=["owner_key"], name="entity_owner_key_idx"),
+            models.Index(fields=["system_key"], name="entity_system_key_idx"),
         ]
 
     def __str__(self):
@@ -125,10 +134,11 @@ class EntityTag(models.Model):
     """One row per tag, so tag filters and tag facet counts are indexed joins on every database."""
 
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="tag_rows")
-    tag = models.CharField(max_length=63, db_index=True)
+    tag = models.CharField(max_length=63)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["entity", "tag"], name="entity_tag_unique")]
+        indexes = [models.Index(fields=["tag"], name="entity_tag_tag_idx")]  # as Entity's: no LIKE twin
 
     def __str__(self):
         return self.tag
@@ -144,7 +154,7 @@ class Relation(models.Model):
 
     source = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="relations_out")
     type = models.CharField(max_length=32)
-    target_key = models.CharField(max_length=200, db_index=True)
+    target_key = models.CharField(max_length=200)
     target = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.SET_NULL, related_name="relations_in")
 
     class Meta:
@@ -152,6 +162,7 @@ class Relation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "type", "target_key"], name="relation_unique"),
         ]
+        indexes = [models.Index(fields=["target_key"], name="relation_target_key_idx")]  # as Entity's: no LIKE twin
 
     def __str__(self):
         return f"{self.source.ref} {self.type} {self.target_key}"
