@@ -41,14 +41,16 @@ class Substituter:
         self.used: set[Ref] = set()
 
     def apply(self, document, *, index: int):
+        # Nearly every document has no placeholder: looking costs less than rebuilding it with each field's path.
+        if not _has_placeholder(document):
+            return document
         return self._walk(document, index=index, path="")
 
     def _walk(self, value, *, index: int, path: str):
         if isinstance(value, dict):
-            if len(value) == 1:
+            if _is_placeholder(value):
                 ((key, argument),) = value.items()
-                if key.startswith("$") and key[1:] in RESOLVERS and isinstance(argument, str):
-                    return self._resolve(key[1:], argument, index=index, path=path)
+                return self._resolve(key[1:], argument, index=index, path=path)
             return {k: self._walk(v, index=index, path=f"{path}.{k}" if path else k) for k, v in value.items()}
         if isinstance(value, list):
             return [self._walk(v, index=index, path=f"{path}[{i}]") for i, v in enumerate(value)]
@@ -92,6 +94,21 @@ class Substituter:
             return parse_single(text, source=ref.source)
         except ReadRefused as error:
             self._refuse(index, path, "substitution.invalid", f"{where} {argument}: {error.problem.message}")
+
+
+def _is_placeholder(value: dict) -> bool:
+    if len(value) != 1:
+        return False
+    ((key, argument),) = value.items()
+    return key.startswith("$") and key[1:] in RESOLVERS and isinstance(argument, str)
+
+
+def _has_placeholder(value) -> bool:
+    if isinstance(value, dict):
+        return _is_placeholder(value) or any(_has_placeholder(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_placeholder(item) for item in value)
+    return False
 
 
 def _no_constant(name: str):
