@@ -41,6 +41,7 @@ from catalog.validation import (
     CATALOG_METADATA_FIELDS,
     MAX_REF_KEY,
     Problem,
+    checked_document,
     relation_refs,
     to_json_safe,
     validate_document,
@@ -132,7 +133,11 @@ def _identity_key(document) -> str | None:
 
 def stored_document(document: dict) -> dict:
     """What is kept of a valid incoming document: plain JSON, without the fields the catalog owns."""
-    document = to_json_safe(document)
+    return _without_catalog_fields(to_json_safe(document))
+
+
+def _without_catalog_fields(document: dict) -> dict:
+    """stored_document of a document that is already a plain JSON copy of its own (changed in place)."""
     metadata = document["metadata"]
     for name in CATALOG_METADATA_FIELDS:
         metadata.pop(name, None)
@@ -257,11 +262,11 @@ def _apply(*, actor, location, incoming, complete, force) -> ApplyResult:
         key = _identity_key(item.document)
         if key:
             present.add(key)
-        problems = validate_document(item.document, source=item.source, index=item.index)
+        problems, plain = checked_document(item.document, source=item.source, index=item.index)
         if problems:
             result.problems.extend(problems)
             continue
-        document = stored_document(item.document)
+        document = _without_catalog_fields(plain)
         doc = _Doc(item, document, document_etag(document), _indexed_fields(document))
         if doc.key in docs:
             first = docs[doc.key].incoming

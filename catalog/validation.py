@@ -244,16 +244,22 @@ def _type_name(value) -> str:
 
 def validate_document(document: dict, *, source: str, index: int | None) -> list[Problem]:
     """Every rule the document breaks; an empty list means Backstage would take it."""
+    return checked_document(document, source=source, index=index)[0]
+
+
+def checked_document(document: dict, *, source: str, index: int | None) -> tuple[list[Problem], dict | None]:
+    """validate_document's problems, and the document as plain JSON values: a copy of its own (None if there is
+    none), which the caller may change, so that an import copies each document once rather than twice."""
     check = _Checker(source, index)
     if not isinstance(document, dict):
         what = "empty" if document is None else _type_name(document)
         check.add("", "document.type", f"the document must be an object (apiVersion, kind, metadata, spec), not {what}")
-        return check.problems
+        return check.problems, None
     try:
         document = to_json_safe(document)
     except ValueError as exc:
         check.add("", "value.type", f"the document holds a value that is not plain JSON data: {exc}")
-        return check.problems
+        return check.problems, None
 
     for field in document:
         if field not in ROOT_FIELDS:
@@ -286,7 +292,7 @@ def validate_document(document: dict, *, source: str, index: int | None) -> list
         if kind_key in KIND_SPECS:
             _check_builtin_kind(check, kind_key, api_version, document.get("spec"), spec)
         _check_references(check, kind_key, namespace, spec or {})
-    return check.problems
+    return check.problems, document
 
 
 def _check_metadata(check: _Checker, metadata: dict) -> None:
