@@ -301,6 +301,39 @@ def test_other_apps_add_badges_to_the_rows(client_as, orders):
     assert body.count('data-testid="flag"') == 1 and '<span data-testid="flag">svc-b</span>' in body
 
 
+def test_a_row_shows_its_columns_tags_and_level_without_a_query_of_its_own(
+    client_as, orders, django_assert_num_queries
+):
+    from catalog.scorecards.services import scorecards_compute_entities
+
+    service = create(
+        doc(
+            "Component",
+            "svc-a",
+            metadata={"title": "Service A", "description": "Takes orders.", "tags": ["java", "blue"]},
+            type="service",
+            owner="group:team-orders",
+            system="commerce",
+            lifecycle="beta",
+        )
+    )
+    scorecards_compute_entities(entity_ids=[service.pk])
+    client = client_as("viewer")
+    client.get(reverse("catalog:index"), {"kind": "component"})  # the facets counted and cached
+
+    # As test_facet_counts_are_reused_until_the_catalog_changes: 6 queries whatever the row shows (the page
+    # reads only the columns it shows: catalog.views.ROW_FIELDS; no row loads the rest).
+    with django_assert_num_queries(6):
+        body = client.get(reverse("catalog:index"), {"kind": "component"}).content.decode()
+
+    row = body[body.index('data-ref="component:default/svc-a"') : body.index("</tr>", body.index("svc-a"))]
+    assert '<a href="/catalog/default/component/svc-a/" class="fw-semibold">Service A</a>' in row
+    assert "data-level=" in row and "Takes orders." in row
+    assert '<a href="/teams/team-orders/">Orders</a>' in row
+    assert '<a href="/catalog/default/system/commerce/">system:commerce</a>' in row
+    assert sorted(re.findall(r'border me-1">([^<]+)</span>', row)) == ["blue", "java"]
+
+
 def test_facet_counts_are_reused_until_the_catalog_changes(
     client_as, orders, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
