@@ -151,7 +151,14 @@ def entity_list(request):
     )
     paginator = _CountedPaginator(rows, PAGE_SIZE, total=_total_from_kind_facet(facets, params))
     page = paginator.get_page(params.get("page"))
-    context.update(page=page, facet_groups=_facet_groups(facets, params), row_badges=row_badges(page.object_list))
+    context.update(
+        page=page,
+        facet_groups=_facet_groups(facets, params),
+        # The sidebar is made of the facet counts and the filters alone: its HTML is cached under their key.
+        facets_key=selectors.facets_cache_key(params, limit=FACET_VALUES_SHOWN),
+        facets_cache_seconds=selectors.FACETS_CACHE_SECONDS,
+        row_badges=row_badges(page.object_list),
+    )
     return render(request, _list_template(request), context)
 
 

@@ -130,6 +130,15 @@ def facet_counts(response) -> dict[str, dict[str, int]]:
     return {g["name"]: {v["value"]: v["count"] for v in g["values"]} for g in response.context["facet_groups"]}
 
 
+def sidebar_values(response, facet: str) -> dict[str, tuple[str, bool]]:
+    """A facet's values as the sidebar's HTML shows them: value -> (count, checked)."""
+    html = response.content.decode()
+    start = html.index(f'data-testid="facet-{facet}"')
+    group = html[start : html.index("</fieldset>", start)]
+    found = re.findall(r'value="([^"]*)" id="[^"]*"( checked)?>.*?data-testid="facet-count">(\d+)<', group, re.S)
+    return {value: (count, bool(checked)) for value, checked, count in found}
+
+
 # --- the list -----------------------------------------------------------------------------------------------
 
 
@@ -346,12 +355,16 @@ def test_facet_counts_are_reused_until_the_catalog_changes(
     with django_assert_num_queries(6):
         again = client.get(reverse("catalog:index"), {"kind": "component"})
     assert facet_counts(again) == facet_counts(first)
+    assert sidebar_values(again, "type") == {"service": ("1", False)}
     with django_capture_on_commit_callbacks(execute=True):
         create(doc("Component", "svc-b", type="worker", owner="group:team-orders", lifecycle="beta"))
-    assert facet_counts(client.get(reverse("catalog:index"), {"kind": "component"}))["type"] == {
-        "service": 1,
-        "worker": 1,
-    }
+    changed = client.get(reverse("catalog:index"), {"kind": "component"})
+    assert facet_counts(changed)["type"] == {"service": 1, "worker": 1}
+    # The sidebar's HTML is cached with the counts (templates/catalog/_results.html): it changes with them, and
+    # with the filters (a chosen value is checked).
+    assert sidebar_values(changed, "type") == {"service": ("1", False), "worker": ("1", False)}
+    chosen = client.get(reverse("catalog:index"), {"kind": "component", "type": "worker"})
+    assert sidebar_values(chosen, "type") == {"service": ("1", False), "worker": ("1", True)}
 
 
 # --- the entity page ----------------------------------------------------------------------------------------
