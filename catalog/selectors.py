@@ -74,7 +74,7 @@ def entity_facets(
     """
     if params is None:
         return _count_facets(queryset, params=None, facets=facets, limit=limit)
-    key = _facets_cache_key(params, facets, limit)
+    key = facets_cache_key(params, facets=facets, limit=limit)
     cached = cache.get(key)
     if cached is None:
         cached = _count_facets(queryset, params=params, facets=facets, limit=limit)
@@ -85,7 +85,9 @@ def entity_facets(
 FACETS_CACHE_SECONDS = 600
 
 
-def _facets_cache_key(params: Mapping, facets, limit: int) -> str:
+def facets_cache_key(params: Mapping, *, facets=FACETS, limit: int = FACET_LIMIT) -> str:
+    """The key entity_facets caches the counts under: the filters (not the page, the sort...) and the catalog's
+    version. Also a key for what is derived from the counts and the filters alone (the list's facet sidebar)."""
     items = sorted(
         (name, tuple(params.getlist(name)) if hasattr(params, "getlist") else _as_tuple(params[name]))
         for name in params

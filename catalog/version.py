@@ -1,27 +1,15 @@
-"""A token that changes whenever the catalog's entities change, for caches of what is derived from them.
+"""A token that changes whenever the catalog's entities change, for caches of what is derived from them
+(portal.change_tokens says how such a token stays correct across processes and transactions)."""
 
-Kept in the shared cache (every web and worker process sees the same one). Writes call `catalog_changed()`
-inside their transaction; the new token is set once the transaction has committed, so a reader that sees
-the new token also sees the new rows, and nothing computed from the old rows is ever filed under it.
-"""
+from portal.change_tokens import ChangeToken
 
-import uuid
-
-from django.core.cache import cache
-from django.db import transaction
-
-_KEY = "catalog:version"
-_TIMEOUT = 7 * 24 * 3600
+_TOKEN = ChangeToken("catalog:version")
 
 
 def catalog_version() -> str:
-    version = cache.get(_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        cache.add(_KEY, version, _TIMEOUT)
-        version = cache.get(_KEY, version)
-    return version
+    return _TOKEN.current()
 
 
 def catalog_changed() -> None:
-    transaction.on_commit(lambda: cache.set(_KEY, uuid.uuid4().hex, _TIMEOUT))
+    """Call inside the writing transaction; the new token is set once it has committed."""
+    _TOKEN.changed()

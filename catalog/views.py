@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
@@ -20,7 +21,7 @@ from catalog.exporting import document_yaml, exported_document
 from catalog.filters import DEFAULT_SORT, SORT_CHOICES
 from catalog.forms import EntityDocumentForm, ImportForm
 from catalog.importing import import_upload_for
-from catalog.models import Entity
+from catalog.models import Entity, EntityTag
 from catalog.refs import RefError, parse_ref
 from catalog.row_badges import row_badges
 from catalog.tabs import tab_for, tabs_for
@@ -30,6 +31,24 @@ from portal.models import Role
 from portal.permissions import CHANGE, DELETE, can, team_ids_with_role
 
 PAGE_SIZE = 50
+# What templates/catalog/_results.html shows of a row (and the row badges read: catalog.row_badges).
+ROW_FIELDS = (
+    "id",
+    "kind",
+    "kind_key",
+    "namespace",
+    "name",
+    "title",
+    "description",
+    "spec_type",
+    "lifecycle",
+    "owner_key",
+    "system_key",
+    "orphaned",
+    "owner_team__slug",
+    "owner_team__name",
+    "score__level",
+)
 # Values listed per facet, most frequent first (chosen ones always shown): enough to choose from at a glance, and a
 # page of 6 x 100 checkboxes would cost more to render than the queries that count them.
 FACET_VALUES_SHOWN = 20
@@ -120,12 +139,26 @@ def entity_list(request):
         # htmx swaps only successful answers; the message is in the partial.
         status = 200 if request.htmx else 400
         return render(request, _list_template(request), context, status=status)
-    # The rows show columns, tags and the stored scorecard level, never the document (an API's definition can be
-    # large).
-    rows = entities.select_related("score").defer("document", "search_text").prefetch_related("tag_rows")
+    # The rows read only the columns they show, their tags and the stored scorecard level: never the document
+    # (an API's definition can be large), nor the location, the team's or the score's other fields. At 50 rows a
+    # page, making model instances of unused columns (timestamps, JSON) cost more than the query itself. The
+    # tags come as a plain list (no queryset a row).
+    rows = (
+        entities.select_related(None)
+        .select_related("owner_team", "score")
+        .only(*ROW_FIELDS)
+        .prefetch_related(Prefetch("tag_rows", queryset=EntityTag.objects.only("entity_id", "tag"), to_attr="row_tags"))
+    )
     paginator = _CountedPaginator(rows, PAGE_SIZE, total=_total_from_kind_facet(facets, params))
     page = paginator.get_page(params.get("page"))
-    context.update(page=page, facet_groups=_facet_groups(facets, params), row_badges=row_badges(page.object_list))
+    context.update(
+        page=page,
+        facet_groups=_facet_groups(facets, params),
+        # The sidebar is made of the facet counts and the filters alone: its HTML is cached under their key.
+        facets_key=selectors.facets_cache_key(params, limit=FACET_VALUES_SHOWN),
+        facets_cache_seconds=selectors.FACETS_CACHE_SECONDS,
+        row_badges=row_badges(page.object_list),
+    )
     return render(request, _list_template(request), context)
 
 

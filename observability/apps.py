@@ -23,6 +23,13 @@ class ObservabilityConfig(AppConfig):
         from observability.row_badges import alarm_badges
 
         register_row_badges("alarms", alarm_badges)
+        # Deleting an AWS account deletes its alarms (on_delete=CASCADE): what is cached from them is stale.
+        from django.db.models.signals import post_delete
+
+        from observability.version import alarms_changed
+        from portal.aws.models import AwsAccount
+
+        post_delete.connect(alarms_changed, sender=AwsAccount, dispatch_uid="observability.alarms-version")
 
         # A newly discovered state machine is linked and synced now, not at the next saga sweep.
         from catalog.signals import resources_discovered

@@ -9,7 +9,7 @@ in spec.dependencyOf (how AWS discovery links what it finds) and those it names 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Case, CharField, F, Q, When
+from django.db.models import F, Q
 from django.db.models.fields.json import KeyTextTransform
 
 from catalog.discovery import ACCOUNT_ANNOTATION, ARN_ANNOTATION, REGION_ANNOTATION
@@ -39,27 +39,30 @@ def _prefixed(prefix: str, lookups: dict) -> Q:
 _ANNOTATIONS = {"arn": ARN_ANNOTATION, "account": ACCOUNT_ANNOTATION, "region": REGION_ANNOTATION}
 
 
-def _by_direction(dependency_of, depends_on, output_field=None):
-    """`dependency_of` on a Resource→Component row (spec.dependencyOf), `depends_on` on a Component→Resource row.
-
-    A CASE, so PostgreSQL reads only the Resource end's document: the component's (which may be large) is never
-    detoasted, and each annotation is extracted once a row instead of at both ends."""
-    return Case(When(type="dependencyOf", then=dependency_of), default=depends_on, output_field=output_field)
-
-
-def _resource_columns() -> dict:
+def _linked(relation_type: str, component_end: str, resource_end: str, component_lookups: dict):
+    """The relations of one direction between the components matched and live Resources, as rows of the
+    component's id, namespace and name, and the Resource's fields and annotations (read from its end only)."""
     columns = {
-        f"resource_{name}": _by_direction(F(f"source__{name}"), F(f"target__{name}"))
-        for name in ("name", "title", "spec_type")
+        "component_id": F(f"{component_end}_id"),
+        "component_namespace": F(f"{component_end}__namespace"),
+        "component_name": F(f"{component_end}__name"),
+        "resource_id": F(f"{resource_end}_id"),
+        **{f"resource_{name}": F(f"{resource_end}__{name}") for name in ("name", "title", "spec_type")},
+        **{
+            # KeyTextTransform over the joined entity's document (KT() would not follow the relation).
+            f"resource_{name}": KeyTextTransform(key, f"{resource_end}__document__metadata__annotations")
+            for name, key in _ANNOTATIONS.items()
+        },
     }
-    for name, key in _ANNOTATIONS.items():
-        # KeyTextTransform over the joined entity's document (KT() would not follow the relation).
-        columns[f"resource_{name}"] = _by_direction(
-            KeyTextTransform(key, "source__document__metadata__annotations"),
-            KeyTextTransform(key, "target__document__metadata__annotations"),
-            output_field=CharField(),
+    return (
+        Relation.objects.filter(
+            _prefixed(component_end, {"kind_key": "component", **component_lookups}),
+            _prefixed(resource_end, {"kind_key": "resource", "orphaned": False}),
+            type=relation_type,
         )
-    return columns
+        .order_by()
+        .values(**columns)
+    )
 
 
 def _ref_from(row: dict) -> ResourceRef | None:
@@ -77,23 +80,13 @@ def _ref_from(row: dict) -> ResourceRef | None:
 def services_with_resources(component_lookups: dict, *, limit: int | None = None) -> list[LinkedService]:
     """Components matching `component_lookups` (e.g. {"id__in": [...]}, {"owner_key": ...}) that have linked
     AWS resources, each with them, by name. One query: the relation rows, with the resource's fields and
-    annotations read from the joined entity at whichever end it is."""
-    live_resource = {"kind_key": "resource", "orphaned": False}
-    component = {"kind_key": "component", **component_lookups}
-    rows = (
-        Relation.objects.filter(
-            (Q(type="dependencyOf") & _prefixed("target", component) & _prefixed("source", live_resource))
-            | (Q(type="dependsOn") & _prefixed("source", component) & _prefixed("target", live_resource))
-        )
-        .order_by()
-        .annotate(
-            component_id=_by_direction(F("target_id"), F("source_id")),
-            component_namespace=_by_direction(F("target__namespace"), F("source__namespace")),
-            component_name=_by_direction(F("target__name"), F("source__name")),
-            resource_id=_by_direction(F("source_id"), F("target_id")),
-            **_resource_columns(),
-        )
-        .values("component_id", "component_namespace", "component_name", "resource_id", *_resource_columns())
+    annotations read from the joined entity at the Resource's end (the component's document, which may be
+    large, is never read)."""
+    # One query, a UNION ALL of the two directions, each read from its own index (relations by target, by
+    # source). One WHERE with an OR of both made PostgreSQL plan a parallel bitmap scan of both indexes: 10 ms
+    # for a catalog page's 50 components at 100,000 entities, against 1.5 ms so.
+    rows = _linked("dependencyOf", "target", "source", component_lookups).union(
+        _linked("dependsOn", "source", "target", component_lookups), all=True
     )
     by_component: dict[int, tuple[str, str, dict[int, ResourceRef]]] = {}
     for row in rows:

@@ -30,6 +30,7 @@ from catalog.models import Entity, Location
 from observability import aws
 from observability.dimensions import alarm_resource_arn
 from observability.models import Alarm, CloudWatchSync, ResourceDimensions
+from observability.version import alarms_changed
 from portal.aws.errors import AwsError
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ def cloudwatch_sync(*, account, region: str) -> CloudWatchSync:
 def _store_alarms(account, region: str, alarms: list[aws.AlarmInfo], *, api_ids: dict[str, str], now) -> None:
     existing = {a.arn: a for a in Alarm.objects.select_for_update().filter(account=account, region=region)}
     to_create, to_update = [], []
+    changed = False
     for info in alarms:
         values = {
             "name": info.name,
@@ -134,6 +136,8 @@ def _store_alarms(account, region: str, alarms: list[aws.AlarmInfo], *, api_ids:
         if row is None:
             to_create.append(Alarm(account=account, region=region, arn=info.arn, synced_at=now, **values))
             continue
+        if any(getattr(row, name) != value for name, value in values.items()):
+            changed = True
         for name, value in values.items():
             setattr(row, name, value)
         row.synced_at = now
@@ -142,6 +146,9 @@ def _store_alarms(account, region: str, alarms: list[aws.AlarmInfo], *, api_ids:
     Alarm.objects.bulk_update(to_update, [*ALARM_FIELDS, "synced_at"], batch_size=500)
     if existing:  # gone from AWS
         Alarm.objects.filter(pk__in=[a.pk for a in existing.values()]).delete()
+    if changed or to_create or existing:
+        # Only synced_at moved otherwise: what is cached from the alarms (observability.version) stays valid.
+        alarms_changed()
 
 
 def _store_dimensions(

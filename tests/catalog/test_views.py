@@ -130,6 +130,15 @@ def facet_counts(response) -> dict[str, dict[str, int]]:
     return {g["name"]: {v["value"]: v["count"] for v in g["values"]} for g in response.context["facet_groups"]}
 
 
+def sidebar_values(response, facet: str) -> dict[str, tuple[str, bool]]:
+    """A facet's values as the sidebar's HTML shows them: value -> (count, checked)."""
+    html = response.content.decode()
+    start = html.index(f'data-testid="facet-{facet}"')
+    group = html[start : html.index("</fieldset>", start)]
+    found = re.findall(r'value="([^"]*)" id="[^"]*"( checked)?>.*?data-testid="facet-count">(\d+)<', group, re.S)
+    return {value: (count, bool(checked)) for value, checked, count in found}
+
+
 # --- the list -----------------------------------------------------------------------------------------------
 
 
@@ -301,6 +310,39 @@ def test_other_apps_add_badges_to_the_rows(client_as, orders):
     assert body.count('data-testid="flag"') == 1 and '<span data-testid="flag">svc-b</span>' in body
 
 
+def test_a_row_shows_its_columns_tags_and_level_without_a_query_of_its_own(
+    client_as, orders, django_assert_num_queries
+):
+    from catalog.scorecards.services import scorecards_compute_entities
+
+    service = create(
+        doc(
+            "Component",
+            "svc-a",
+            metadata={"title": "Service A", "description": "Takes orders.", "tags": ["java", "blue"]},
+            type="service",
+            owner="group:team-orders",
+            system="commerce",
+            lifecycle="beta",
+        )
+    )
+    scorecards_compute_entities(entity_ids=[service.pk])
+    client = client_as("viewer")
+    client.get(reverse("catalog:index"), {"kind": "component"})  # the facets counted and cached
+
+    # As test_facet_counts_are_reused_until_the_catalog_changes: 6 queries whatever the row shows (the page
+    # reads only the columns it shows: catalog.views.ROW_FIELDS; no row loads the rest).
+    with django_assert_num_queries(6):
+        body = client.get(reverse("catalog:index"), {"kind": "component"}).content.decode()
+
+    row = body[body.index('data-ref="component:default/svc-a"') : body.index("</tr>", body.index("svc-a"))]
+    assert '<a href="/catalog/default/component/svc-a/" class="fw-semibold">Service A</a>' in row
+    assert "data-level=" in row and "Takes orders." in row
+    assert '<a href="/teams/team-orders/">Orders</a>' in row
+    assert '<a href="/catalog/default/system/commerce/">system:commerce</a>' in row
+    assert sorted(re.findall(r'border me-1">([^<]+)</span>', row)) == ["blue", "java"]
+
+
 def test_facet_counts_are_reused_until_the_catalog_changes(
     client_as, orders, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
@@ -308,17 +350,21 @@ def test_facet_counts_are_reused_until_the_catalog_changes(
     with django_capture_on_commit_callbacks(execute=True):
         create(doc("Component", "svc-a", type="service", owner="group:team-orders", lifecycle="beta"))
     first = client.get(reverse("catalog:index"), {"kind": "component"})
-    # The same filters again: 1 session, 2 user, 3 import check, 4 menu, 5 rows, 6 tags, 7-8 the alarm badges'
-    # linked resources (see above); no facet counted.
-    with django_assert_num_queries(8):
+    # The same filters again: 1 session, 2 user, 3 import check, 4 menu, 5 rows, 6 tags; no facet counted, and
+    # the rows' alarm badges are cached too, until the catalog or the alarms change (observability.row_badges).
+    with django_assert_num_queries(6):
         again = client.get(reverse("catalog:index"), {"kind": "component"})
     assert facet_counts(again) == facet_counts(first)
+    assert sidebar_values(again, "type") == {"service": ("1", False)}
     with django_capture_on_commit_callbacks(execute=True):
         create(doc("Component", "svc-b", type="worker", owner="group:team-orders", lifecycle="beta"))
-    assert facet_counts(client.get(reverse("catalog:index"), {"kind": "component"}))["type"] == {
-        "service": 1,
-        "worker": 1,
-    }
+    changed = client.get(reverse("catalog:index"), {"kind": "component"})
+    assert facet_counts(changed)["type"] == {"service": 1, "worker": 1}
+    # The sidebar's HTML is cached with the counts (templates/catalog/_results.html): it changes with them, and
+    # with the filters (a chosen value is checked).
+    assert sidebar_values(changed, "type") == {"service": ("1", False), "worker": ("1", False)}
+    chosen = client.get(reverse("catalog:index"), {"kind": "component", "type": "worker"})
+    assert sidebar_values(chosen, "type") == {"service": ("1", False), "worker": ("1", True)}
 
 
 # --- the entity page ----------------------------------------------------------------------------------------
