@@ -523,6 +523,7 @@ def _resolve_relations_to(keys: list[str]) -> int:
             )
             if ids:
                 resolved += Relation.objects.filter(id__in=ids).update(target_id=Subquery(target.values("pk")[:1]))
+                catalog_changed()  # what is derived from relations (graphs, row badges) is cached by the version
     return resolved
 
 

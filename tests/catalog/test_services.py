@@ -206,6 +206,25 @@ def test_an_unresolved_relation_resolves_when_its_target_arrives_from_another_lo
     assert relation.target == Entity.objects.get(ref_key="api:default/payments-api")
 
 
+def test_the_sweep_that_resolves_relations_changes_the_catalog_version(
+    actor, location, django_capture_on_commit_callbacks
+):
+    from catalog.services import relations_resolve_all
+    from catalog.version import catalog_version
+
+    apply(actor, location, component("orders", consumesApis=["payments-api"]), api("payments-api"))
+    Relation.objects.filter(type="consumesApi").update(target=None)  # as if the resolution after commit had failed
+    before = catalog_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert relations_resolve_all() == 1
+    # Graphs and list badges are cached under the version: a relation that now reaches its target must show.
+    after = catalog_version()
+    assert after != before
+    with django_capture_on_commit_callbacks(execute=True):
+        assert relations_resolve_all() == 0
+    assert catalog_version() == after  # nothing resolved: cached pages stay valid
+
+
 def test_a_reference_cycle_is_legal(actor, location):
     a = component("a", dependsOn=["component:b"])
     b = component("b", dependsOn=["component:a"])
