@@ -464,7 +464,10 @@ def _update(location, docs: list[_Doc], team_ids, now) -> tuple[dict[int, dict],
     by_key = {doc.key: doc for doc in docs}
     entities = []
     for chunk in _chunks(list(by_key)):
-        entities.extend(Entity.objects.filter(ref_key__in=chunk))
+        # Locked, in id order, so a concurrent entity_delete either waits for this import (and then deletes the
+        # tags and relations it writes) or has deleted the entity already (and it is not found here): the
+        # tags' and relations' references to their entity, which the database does not check, never dangle.
+        entities.extend(Entity.objects.filter(ref_key__any_of=chunk).order_by("pk").select_for_update())
     before = {}
     for entity in entities:
         doc = by_key[entity.ref_key]

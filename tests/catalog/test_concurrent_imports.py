@@ -105,3 +105,101 @@ def test_the_sweep_resolves_what_is_left():
     Relation.objects.filter(source__name="a").update(target=None)  # as if a resolution after commit had failed
     assert relations_resolve_all() == 1
     assert Relation.objects.get(source__name="a", type="dependsOn").target.name == "b"
+
+
+# --- an import and a delete of the same entity at once --------------------------------------------------
+# The database does not check a relation's or tag's reference to its own entity (catalog/models.py, Relation);
+# the locks of entities_apply and entity_delete keep it from dangling, whichever of the two goes first.
+
+
+class Held(threading.Thread):
+    """`work` in a transaction of another connection, kept open (its locks held) until `commit` is set."""
+
+    def __init__(self, work):
+        super().__init__(daemon=True)
+        self.work, self.errors = work, []
+        self.ready, self.commit = threading.Event(), threading.Event()
+
+    def run(self):
+        try:
+            with transaction.atomic():
+                self.work()
+                self.ready.set()
+                self.commit.wait(timeout=30)
+        except Exception as error:  # the test asserts there is none
+            self.errors.append(error)
+        finally:
+            self.ready.set()
+            connections.close_all()
+
+
+def waiting_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def until(condition) -> None:
+    for _ in range(600):
+        if condition():
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError("the other transaction never waited for the lock")
+
+
+def no_dangling_rows() -> bool:
+    from catalog.models import Entity, EntityTag
+
+    ids = set(Entity.objects.values_list("pk", flat=True))
+    tagged = set(EntityTag.objects.values_list("entity_id", flat=True))
+    return tagged <= ids and set(Relation.objects.values_list("source_id", flat=True)) <= ids
+
+
+def changed(name: str) -> dict:
+    """A new version of the component, with a new tag and a new relation to write."""
+    document = component(name, dependsOn=["component:elsewhere"])
+    document["metadata"]["tags"] = ["new-tag"]
+    return document
+
+
+def test_an_import_waits_for_a_delete_that_locked_first_and_writes_nothing_for_the_deleted_entity():
+    from catalog.models import Entity
+    from catalog.services import entity_delete
+
+    apply("/a.yaml", component("a"))
+    deleting = Held(lambda: entity_delete(actor=ACTOR, entity=Entity.objects.get(name="a")))
+    deleting.start()
+    deleting.ready.wait(timeout=30)
+    importing = Held(lambda: apply("/a.yaml", changed("a")))
+    importing.commit.set()  # commits as soon as it can: once the delete has
+    importing.start()
+    until(waiting_for_a_lock)
+    deleting.commit.set()
+    deleting.join(timeout=30)
+    importing.join(timeout=30)
+    assert not deleting.errors and not importing.errors
+    assert not Entity.objects.filter(name="a").exists()
+    assert no_dangling_rows()
+
+
+def test_a_delete_waits_for_an_import_that_locked_first_and_deletes_what_it_wrote():
+    from catalog.models import Entity
+    from catalog.services import entity_delete
+
+    apply("/a.yaml", component("a"))
+    entity = Entity.objects.get(name="a")
+    importing = Held(lambda: apply("/a.yaml", changed("a")))
+    importing.start()
+    importing.ready.wait(timeout=30)  # the entity is updated, its new tag and relation written, not committed
+    deleting = Held(lambda: entity_delete(actor=ACTOR, entity=entity))
+    deleting.commit.set()
+    deleting.start()
+    until(waiting_for_a_lock)
+    importing.commit.set()
+    importing.join(timeout=30)
+    deleting.join(timeout=30)
+    assert not deleting.errors and not importing.errors
+    assert not Entity.objects.filter(name="a").exists()
+    assert no_dangling_rows()
