@@ -62,7 +62,11 @@ def _depth(request: HttpRequest) -> tuple[int, str]:
 
 def dependencies_context(request: HttpRequest, entity: Entity) -> dict:
     depth, depth_error = _depth(request)
-    nodes, edges = selectors.dependency_graph(entity, depth, relation_types=DEPENDENCY_RELATIONS)
+    # A service's own AWS resources are shown, not those of every neighbour: at depth 2 those were most of the
+    # graph (the platform's subnets and security groups, the saga's queues) and hid the services.
+    nodes, edges = selectors.dependency_graph(
+        entity, depth, relation_types=DEPENDENCY_RELATIONS, near_kinds=frozenset({"resource"})
+    )
     figure_nodes = [
         FigureNode(
             key=node.ref,

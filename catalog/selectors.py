@@ -309,13 +309,19 @@ class _Walk:
 
 
 def dependency_graph(
-    entity: Entity, depth: int = 2, *, relation_types=None, max_nodes: int = MAX_GRAPH_NODES
+    entity: Entity,
+    depth: int = 2,
+    *,
+    relation_types=None,
+    max_nodes: int = MAX_GRAPH_NODES,
+    near_kinds: frozenset[str] = frozenset(),
 ) -> tuple[list[GraphNode], list[GraphEdge]]:
     """The entity's neighbourhood: breadth first over relations in both directions, one query per level.
 
     `depth` is clamped to 1..3. At most `max_nodes` nodes: past that, new neighbours are left out and the node
     that reached them stays unexpanded. `relation_types` (stored types, e.g. {"dependsOn", "providesApi"})
-    narrows which relations are followed.
+    narrows which relations are followed. Entities of `near_kinds` (lower case, e.g. {"resource"}) are shown
+    next to the entity itself only, not next to its neighbours.
     """
     depth = max(1, min(int(depth), MAX_GRAPH_DEPTH))
     walk = _Walk()
@@ -336,7 +342,10 @@ def dependency_graph(
         for relation in rows:
             source, target_key = relation.source, relation.target_key
             added = True
-            for key, end in ((source.ref_key, source), (target_key, relation.target)):
+            ends = ((source.ref_key, source), (target_key, relation.target))
+            if level > 1 and any(key not in walk.nodes and key.partition(":")[0] in near_kinds for key, _ in ends):
+                continue  # e.g. a neighbour's own AWS resources
+            for key, end in ends:
                 if key in walk.nodes:
                     continue
                 if len(walk.nodes) >= max_nodes:

@@ -308,5 +308,19 @@ def test_dependency_graph_is_depth_and_size_limited(estate):
     assert nodes[0].expanded is False
 
 
+def test_dependency_graph_shows_near_kinds_next_to_the_entity_only(estate):
+    worker = entity_by_ref("component:payments-worker")
+    resources = {"resource:default/orders-table", "resource:default/missing-queue"}
+    # payments-worker <- api:payments <- orders-api -> its two resources, three steps away.
+    everything, _ = dependency_graph(worker, depth=3)
+    assert resources <= {node.ref for node in everything}
+    nodes, edges = dependency_graph(worker, depth=3, near_kinds=frozenset({"resource"}))
+    assert "component:default/orders-api" in {node.ref for node in nodes}
+    assert not resources & ({node.ref for node in nodes} | by_refs(edges))
+    # The entity's own resources stay.
+    own, _ = dependency_graph(entity_by_ref("component:orders-api"), depth=2, near_kinds=frozenset({"resource"}))
+    assert resources <= {node.ref for node in own}
+
+
 def by_refs(edges):
     return {edge.source for edge in edges} | {edge.target for edge in edges}
