@@ -122,3 +122,6 @@ def test_run_local_serves_the_portal_on_the_sandbox_and_stops_everything(running
     time.sleep(0.5)
     still_running = [pid for pid in children if os.path.exists(f"/proc/{pid}")]
     assert still_running == [], log.read_text()[-2000:]
+    # Stopped in order: the traffic generator (here still putting the week of history) before the sandbox.
+    stopping = log.read_text().rpartition("Meridian is running")[2]
+    assert "does not answer" not in stopping and "Traceback" not in stopping, stopping[-2000:]

@@ -204,13 +204,17 @@ class Command(BaseCommand):
             time.sleep(0.5)
 
     def _stop_all(self):
-        for child in reversed(self.children):
-            child.stop()
+        # The sandbox's clients first (web, worker, beat, traffic generator, all at once), then the sandbox: a
+        # client finishes what it is sending instead of failing on a sandbox that has gone.
         deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for child in self.children:
-            try:
-                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                self.stdout.write(f"{child.name} did not stop in {STOP_GRACE_SECONDS} s; killing it.")
-            child.kill()
+        sandbox = [child for child in self.children if child.name == "sandbox"]
+        for group in ([child for child in self.children if child not in sandbox], sandbox):
+            for child in group:
+                child.stop()
+            for child in group:
+                try:
+                    child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    self.stdout.write(f"{child.name} did not stop in {STOP_GRACE_SECONDS} s; killing it.")
+                child.kill()
         self.stdout.write("Stopped.")
