@@ -142,7 +142,9 @@ def _store_alarms(account, region: str, alarms: list[aws.AlarmInfo], *, api_ids:
             setattr(row, name, value)
         row.synced_at = now
         to_update.append(row)
-    Alarm.objects.bulk_create(to_create, batch_size=500)
+    # Two syncs of one account and region may overlap (make run's first sync and beat's, say): an alarm the other
+    # has just created is left as it made it, and the next sync brings it up to date.
+    Alarm.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
     Alarm.objects.bulk_update(to_update, [*ALARM_FIELDS, "synced_at"], batch_size=500)
     if existing:  # gone from AWS
         Alarm.objects.filter(pk__in=[a.pk for a in existing.values()]).delete()
@@ -182,7 +184,7 @@ def _store_dimensions(
         else:
             row.dimensions, row.synced_at = dimensions, now
             to_update.append(row)
-    ResourceDimensions.objects.bulk_create(to_create, batch_size=500)
+    ResourceDimensions.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)  # as for alarms
     ResourceDimensions.objects.bulk_update(to_update, ["dimensions", "synced_at"], batch_size=500)
     if existing:
         ResourceDimensions.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
