@@ -4,18 +4,18 @@
 front of the sandbox: requests for the operations in `fail` get AWS's error answer (the AWS JSON 1.0
 protocol botocore speaks to Step Functions), the others go through to the sandbox. So a sync can
 list executions and then be throttled or refused reading their histories, as it may be by a real
-account. `closed_port_url()` is an endpoint nothing listens on (unreachable).
+account. `faults.closed_port_url()` is an endpoint nothing listens on (unreachable).
 """
 
 import http.client
 import json
-import socket
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from tests.observability.faults import serving
 
 THROTTLING = (400, "ThrottlingException", "Rate exceeded")
 ACCESS_DENIED = (
@@ -68,19 +68,5 @@ def failing_stepfunctions(upstream: str, *, fail: dict[str, tuple[int, str, str]
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", failed
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def closed_port_url() -> str:
-    # Bind, note the port, close: nothing listens there, so connecting is refused at once.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with serving(Handler) as url:
+        yield url, failed

@@ -22,8 +22,9 @@ from portal.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from sandbox.estate import CATALOG_DIR
 from sandbox.extensions.lambda_outcomes import FAILURES_KEY
 from tests.observability import saga_machines as machines
+from tests.observability.faults import closed_port_url
 from tests.observability.saga_estate import TAGS, component_document
-from tests.observability.saga_faults import ACCESS_DENIED, THROTTLING, closed_port_url, failing_stepfunctions
+from tests.observability.saga_faults import ACCESS_DENIED, THROTTLING, failing_stepfunctions
 
 LIST = ("stepfunctions", "ListExecutions")
 HISTORY = ("stepfunctions", "GetExecutionHistory")

@@ -15,7 +15,8 @@ from audit.models import AuditEvent
 from observability import saga_services
 from observability.models import SagaExecution, SagaStateMachine
 from portal.aws.accounting import count_aws_calls
-from tests.observability.saga_faults import ACCESS_DENIED, THROTTLING, closed_port_url, failing_stepfunctions
+from tests.observability.faults import closed_port_url
+from tests.observability.saga_faults import ACCESS_DENIED, THROTTLING, failing_stepfunctions
 
 pytestmark = pytest.mark.django_db
 

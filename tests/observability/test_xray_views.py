@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from catalog import services
 from portal.actors import Actor
 from portal.aws.accounting import count_aws_calls
+from tests.observability.faults import closed_port_url
 from tests.observability.xray_estate import estate_calls, estate_names, estate_trace, put, put_shop
-from tests.observability.xray_faults import ACCESS_DENIED, THROTTLED, closed_port_url, failing_xray
+from tests.observability.xray_faults import ACCESS_DENIED, THROTTLED, failing_xray
 
 MAP = "/observability/xray/"
 TRACES = "/observability/xray/traces/"

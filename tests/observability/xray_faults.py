@@ -6,12 +6,12 @@ answer gives. A closed port stands for an unreachable endpoint.
 """
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.observability.faults import serving
 
 THROTTLED = (429, "ThrottledException", "Rate exceeded")
 ACCESS_DENIED = (
@@ -49,19 +49,5 @@ def failing_xray(status: int, code: str, message: str, *, delay: float = 0.0) ->
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def closed_port_url() -> str:
-    # Bind, note the port, close: nothing listens there, so connecting is refused at once.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with serving(Handler) as url:
+        yield url, seen
