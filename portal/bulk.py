@@ -72,13 +72,11 @@ def _copy(model, fields: list[models.Field], rows: Sequence[dict], returning_ids
     table = model._meta.db_table
     pk = model._meta.pk
     quote = connection.ops.quote_name
-    given = [field for field in fields if field.attname in rows[0]]
-    defaults = _complete([field for field in fields if field.attname not in rows[0]], {})
-    names = [field.attname for field in given]
-    dumpers = [_json_dumper(field) if isinstance(field, models.JSONField) else None for field in given]
-    filled = [field for field in fields if field.attname in defaults]
-    columns = [quote(field.column) for field in (*given, *filled)]
-    tail = [defaults[field.attname] for field in filled]
+    missing = [field for field in fields if field.attname not in rows[0]]
+    ordered = [field for field in fields if field.attname in rows[0]] + missing
+    names = [field.attname for field in ordered]
+    dumpers = [_json_dumper(field) if isinstance(field, models.JSONField) else None for field in ordered]
+    columns = [quote(field.column) for field in ordered]
     with connection.cursor() as cursor:
         ids: list[int] = []
         if returning_ids:
@@ -94,10 +92,12 @@ def _copy(model, fields: list[models.Field], rows: Sequence[dict], returning_ids
         logged = cursor.debug_sql(sql) if hasattr(cursor, "debug_sql") else contextlib.nullcontext()
         with connection.wrap_database_errors, logged, cursor.cursor.copy(sql) as copy:
             for index, row in enumerate(rows):
+                if missing:  # each row its own defaults (a callable's), as bulk_create gives them
+                    row = _complete(fields, row)
                 values = [
                     row[name] if dump is None else dump(row[name]) for name, dump in zip(names, dumpers, strict=True)
                 ]
                 if returning_ids:
                     values.insert(0, ids[index])
-                copy.write_row(values + tail)
+                copy.write_row(values)
     return ids

@@ -105,3 +105,13 @@ def test_the_insert_is_counted_like_any_query(django_assert_num_queries):
     with django_assert_num_queries(expected):
         insert_many(Team, rows, returning_ids=True)
     assert Team.objects.count() == 1200
+
+
+def test_a_json_field_left_out_gets_its_default_written_as_json():
+    from catalog.models import ScorecardRollup
+
+    now = timezone.now()
+    rows = [{"scope": "team", "key": key, "day": now.date(), "computed_at": now} for key in ("a", "b")]
+    insert_many(ScorecardRollup, rows)
+    first, second = ScorecardRollup.objects.order_by("key")
+    assert first.failures == second.failures == {}  # default=dict, written as JSON
