@@ -35,7 +35,9 @@ sys.path.insert(0, str(ROOT))
 # (https://aws.amazon.com/cloudwatch/pricing/, "API requests": GetMetricData, $0.01 per 1,000 metrics requested;
 # the same in every commercial region as of 2025). GetMetricStatistics, which the portal never uses, is per request.
 PRICE_PER_METRIC = 0.01 / 1000
-SERIES_PER_SERVICE = 4  # a dashboard's traffic, errors, latency and saturation series (observability.signals)
+SERIES_PER_SERVICE = (
+    4  # a dashboard's traffic, errors, latency and saturation series (observability.metrics.golden_signals)
+)
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 SANDBOX_KEYS = {"AWS_ACCESS_KEY_ID": "AKIAMERIDIANSANDBOX1", "AWS_SECRET_ACCESS_KEY": "meridian-sandbox"}
 
@@ -74,7 +76,7 @@ def _build(services: int, endpoint: str) -> None:
     from catalog.discovery import ComponentSelectors, location_target, resource_document
     from catalog.models import Location
     from catalog.services import Incoming, entities_apply, location_for
-    from observability.services import cloudwatch_sync
+    from observability.metrics.services import cloudwatch_sync
     from portal.actors import Actor
     from portal.aws.models import AwsAccount
     from portal.models import Membership, Role, Team, User

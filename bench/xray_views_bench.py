@@ -52,7 +52,7 @@ from portal.aws.accounting import count_aws_calls  # noqa: E402
 from portal.aws.models import AwsAccount  # noqa: E402
 from portal.models import Team, User  # noqa: E402
 from sandbox.server import SandboxServer, reset  # noqa: E402
-from tests.observability.xray_estate import (  # noqa: E402
+from tests.observability.xray.estate import (  # noqa: E402
     ACCOUNT_ID,
     REGION,
     estate_calls,

@@ -8,7 +8,7 @@ costs add theirs from their AppConfig.ready():
 
     from catalog.tabs import EntityTab, register_tab
     register_tab(EntityTab(slug="metrics", label="Metrics", icon="bi-graph-up", order=50,
-                           template="observability/entity_metrics.html", context=metrics_context,
+                           template="observability/metrics/entity_tab.html", context=metrics_context,
                            applies=lambda entity: entity.kind_key == "component"))
 
 Only the tab being viewed loads its context, so an extra tab costs nothing on the others. A context may

@@ -12,7 +12,7 @@ from portal.aws.models import AwsAccount
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True, acks_late=True)
+@shared_task(name="catalog.tasks.catalog_discover", ignore_result=True, acks_late=True)
 def catalog_discover(account_pk: int, region: str, force: bool = False) -> None:
     """Discover one account and region (one small task each, so more workers sync faster).
 
@@ -26,7 +26,7 @@ def catalog_discover(account_pk: int, region: str, force: bool = False) -> None:
     logger.info("AWS discovery of %s in %s: %s %s", account, region, run.status, run.error)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="catalog.tasks.catalog_discover_all", ignore_result=True)
 def catalog_discover_all() -> None:
     """Periodic: one discovery task per enabled account and region."""
     for account in AwsAccount.objects.filter(enabled=True).order_by("pk"):
@@ -34,14 +34,14 @@ def catalog_discover_all() -> None:
             catalog_discover.delay(account.pk, region)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="catalog.tasks.scorecards_compute", ignore_result=True)
 def scorecards_compute() -> None:
     """Periodic: every entity's score, and today's rollups per team and system."""
     summary = scorecards.scorecards_compute_all()
     logger.info("Scorecards: %s entities scored %s, %s rollups", summary.entities, summary.levels, summary.rollups)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="catalog.tasks.scorecards_compute_changed", ignore_result=True)
 def scorecards_compute_changed() -> None:
     """Periodic, every few minutes: the scores of new and changed entities and of their neighbours."""
     scored = scorecards.scorecards_compute_changed()
@@ -49,7 +49,7 @@ def scorecards_compute_changed() -> None:
         logger.info("Scorecards: %s changed or related entities scored", scored)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="catalog.tasks.relations_resolve", ignore_result=True)
 def relations_resolve() -> None:
     """Periodic sweep: relations left unresolved although their target exists (a resolution after commit failed)."""
     resolved = services.relations_resolve_all()

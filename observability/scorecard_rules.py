@@ -1,7 +1,7 @@
 """Observability's scorecard rule: "Has alarms on its golden signals" (silver).
 
 A Component passes when at least one CloudWatch alarm (as last synced) watches a golden-signal
-metric (observability.signals) of one of its linked AWS resources: an alarm on the target group's
+metric (observability.metrics.golden_signals) of one of its linked AWS resources: an alarm on the target group's
 5xx count, the Lambda function's errors, the queue's age of oldest message... The rule does not
 apply to a Component with no linked resource of a type in the golden-signal table (the catalog's
 "Linked to its AWS resources" rule asks for those first).
@@ -9,9 +9,9 @@ apply to a Component with no linked resource of a type in the golden-signal tabl
 
 from catalog.models import Entity, ScoreLevel
 from catalog.scorecards.registry import ScoringContext, context_provider, rule
+from observability.metrics.golden_signals import BY_TYPE, is_golden_metric
+from observability.metrics.selectors import services_with_resources
 from observability.models import Alarm
-from observability.selectors import services_with_resources
-from observability.signals import BY_TYPE, is_golden_metric
 
 
 @context_provider("golden_signal_alarms")

@@ -5,7 +5,7 @@
 
 The end of a preset is the next whole minute, so every view within a minute asks X-Ray for the
 same window. `cache_key` names the range, not the minute: a cached graph of "the last hour" serves
-views for a minute (observability.service_map keeps it that long), and is the last good answer of
+views for a minute (observability.xray.service_map keeps it that long), and is the last good answer of
 "the last hour" when AWS fails later.
 
 Limits, the portal's own: X-Ray keeps traces for 30 days, so a custom range must start within

@@ -123,7 +123,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 if CACHES["default"]["BACKEND"].endswith(("FileBasedCache", "LocMemCache")):
     # Django culls these at 300 entries by default; one dashboard caches a CloudWatch series per service and
-    # signal (observability.series), so 300 would evict a 100-service dashboard's answers before its next view.
+    # signal (observability.metrics.series), so 300 would evict a 100-service dashboard's answers before its next view.
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", env.int("CACHE_MAX_ENTRIES", default=20000))
 
 # --- Auth ---------------------------------------------------------------------

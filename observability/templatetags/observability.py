@@ -7,14 +7,14 @@
 from django import template
 
 from catalog.tabs import tab_for
-from observability import selectors
+from observability.metrics import selectors
 
 register = template.Library()
 
 ALARM_KINDS = ("component", "resource")
 
 
-@register.inclusion_tag("observability/_entity_alarm_badge.html")
+@register.inclusion_tag("observability/metrics/_entity_alarm_badge.html")
 def entity_alarm_badge(entity):
     if entity.kind_key not in ALARM_KINDS:
         return {"summary": None}
@@ -28,7 +28,7 @@ def entity_alarm_badge(entity):
     }
 
 
-@register.inclusion_tag("observability/_team_alarms.html")
+@register.inclusion_tag("observability/metrics/_team_alarms.html")
 def team_alarms(team):
     summary, firing = selectors.team_alarm_summary(team.slug)
     return {"team": team, "summary": summary, "firing": firing}

@@ -7,7 +7,7 @@
 
 from django import template
 
-from observability import saga_selectors
+from observability.sagas import selectors as saga_selectors
 
 register = template.Library()
 
@@ -27,7 +27,7 @@ def outcome_badge(outcome: str) -> str:
     return _BADGES.get(str(outcome), "text-bg-light border")
 
 
-@register.inclusion_tag("observability/_entity_saga_alerts.html")
+@register.inclusion_tag("observability/sagas/_entity_alerts.html")
 def entity_saga_alerts(entity):
     # Sagas hang off Components and state-machine Resources only: other pages spend no query on them.
     if entity.kind_key != "component" and (entity.kind_key, entity.spec_type) != ("resource", "state-machine"):
@@ -41,7 +41,7 @@ def entity_saga_alerts(entity):
     }
 
 
-@register.inclusion_tag("observability/_team_saga_alerts.html")
+@register.inclusion_tag("observability/sagas/_team_alerts.html")
 def team_saga_alerts(team):
     alerts, total = saga_selectors.team_open_alerts(team)
     return {"team": team, "alerts": alerts, "total": total}

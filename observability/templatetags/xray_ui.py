@@ -1,8 +1,8 @@
-"""Template filters of the X-Ray pages: durations, shares and counts as observability.xray_format writes them."""
+"""Template filters of the X-Ray pages: durations, shares and counts as observability.xray.formatting writes them."""
 
 from django import template
 
-from observability.xray_format import count_text, duration_text, share_text
+from observability.xray.formatting import count_text, duration_text, share_text
 
 register = template.Library()
 

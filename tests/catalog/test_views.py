@@ -351,7 +351,7 @@ def test_facet_counts_are_reused_until_the_catalog_changes(
         create(doc("Component", "svc-a", type="service", owner="group:team-orders", lifecycle="beta"))
     first = client.get(reverse("catalog:index"), {"kind": "component"})
     # The same filters again: 1 session, 2 user, 3 import check, 4 menu, 5 rows, 6 tags; no facet counted, and
-    # the rows' alarm badges are cached too, until the catalog or the alarms change (observability.row_badges).
+    # the rows' alarm badges are cached too, until the catalog or the alarms change (observability.metrics.row_badges).
     with django_assert_num_queries(6):
         again = client.get(reverse("catalog:index"), {"kind": "component"})
     assert facet_counts(again) == facet_counts(first)

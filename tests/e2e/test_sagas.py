@@ -12,13 +12,13 @@ from playwright.sync_api import expect
 from catalog.discovery import discovery_run
 from catalog.services import entity_create
 from observability.models import SagaStateMachine
-from observability.saga_services import saga_machines_refresh, saga_sync
+from observability.sagas.services import saga_machines_refresh, saga_sync
 from portal.actors import Actor
 from portal.aws.models import AwsAccount
 from portal.models import Team
 from tests.e2e import catalog_estate
-from tests.observability import saga_machines as machines
-from tests.observability.saga_estate import TAGS, component_document
+from tests.observability.sagas import machines
+from tests.observability.sagas.estate import TAGS, component_document
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

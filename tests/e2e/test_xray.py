@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from portal.aws.models import AwsAccount
 from tests.e2e import catalog_estate
-from tests.observability.xray_estate import ACCOUNT_ID, REGION, put_shop, shop_catalog, xray_client
+from tests.observability.xray.estate import ACCOUNT_ID, REGION, put_shop, shop_catalog, xray_client
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

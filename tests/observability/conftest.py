@@ -13,10 +13,10 @@ from portal.aws.models import AwsAccount
 from portal.celery import app as celery_app
 from portal.models import Role
 from tests.factories import MembershipFactory, UserFactory
-from tests.observability import saga_machines
 from tests.observability.estate import ACCOUNT, REGION
-from tests.observability.saga_estate import build_order_saga
-from tests.observability.xray_estate import ACCOUNT_ID, shop_catalog, xray_client
+from tests.observability.sagas import machines as saga_machines
+from tests.observability.sagas.estate import build_order_saga
+from tests.observability.xray.estate import ACCOUNT_ID, shop_catalog, xray_client
 
 SECOND_ACCOUNT_ID = "222222222222"
 SECOND_ROLE_ARN = f"arn:aws:iam::{SECOND_ACCOUNT_ID}:role/MeridianReadOnly"

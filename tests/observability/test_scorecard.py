@@ -4,7 +4,7 @@ import pytest
 
 from catalog.models import Entity
 from catalog.scorecards.selectors import entity_scorecard
-from observability import services
+from observability.metrics import services
 from observability.scorecard_rules import golden_signal_alarms
 from tests.observability.conftest import put_alarm
 from tests.observability.estate import REGION, components, discover, lambda_arn, table_arn

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from observability.aws import queries_per_call
+from observability.metrics.aws import queries_per_call
 from observability.timeranges import TimeRangeError, choose_period, parse_window, window_for
 
 NOW = datetime(2025, 3, 10, 12, 34, 56, tzinfo=UTC)

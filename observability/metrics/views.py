@@ -1,0 +1,79 @@
+"""Observability pages: the overview, and the team and system dashboards. Every signed-in person may read
+them (LoginRequiredMiddleware sends anonymous visitors to sign in). They read the database, and CloudWatch
+through observability.metrics.series (cached, short timeouts, last good data): AWS trouble never makes them fail."""
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from catalog import selectors as catalog_selectors
+from catalog.models import Entity
+from catalog.refs import RefError
+from observability.metrics import selectors
+from observability.metrics.panels import dashboard
+from observability.models import Alarm
+from observability.timeranges import DEFAULT_RANGE, RANGE_LABELS, TimeRangeError, parse_window, window_for
+from portal.models import Team
+
+FIRING_SHOWN = 50
+
+
+def range_choices() -> list[tuple[str, str]]:
+    return list(RANGE_LABELS.items())
+
+
+@require_GET
+def index(request):
+    context = {
+        "teams": Team.objects.order_by("name"),
+        "systems": Entity.objects.filter(kind_key="system", orphaned=False)
+        .order_by("namespace", "name")
+        .only("id", "namespace", "name", "title", "kind", "kind_key"),
+        "firing": Alarm.objects.filter(state=Alarm.State.ALARM).select_related("account")[:FIRING_SHOWN],
+        "syncs": selectors.sync_states(),
+    }
+    return render(request, "observability/metrics/index.html", context)
+
+
+def _dashboard(request, *, subject: str, services_for, extra: dict):
+    context = {"subject": subject, "range_choices": range_choices(), "params": request.GET, **extra}
+    try:
+        window = parse_window(request.GET)
+    except TimeRangeError as error:
+        context.update(range_error=str(error), window=window_for(DEFAULT_RANGE))
+        return render(request, "observability/metrics/dashboard.html", context, status=400)
+    limit = settings.OBSERVABILITY_DASHBOARD_MAX_SERVICES
+    services = services_for(limit + 1)
+    context.update(
+        window=window,
+        view=dashboard(services[:limit], window),
+        truncated=len(services) > limit,
+        limit=limit,
+    )
+    return render(request, "observability/metrics/dashboard.html", context)
+
+
+@require_GET
+def team_dashboard(request, slug):
+    team = get_object_or_404(Team, slug=slug)
+    return _dashboard(
+        request,
+        subject=team.name,
+        services_for=lambda limit: selectors.team_services(team.slug, limit=limit),
+        extra={"team": team},
+    )
+
+
+@require_GET
+def system_dashboard(request, namespace, name):
+    try:
+        system = catalog_selectors.entity_by_ref(f"system:{namespace}/{name}")
+    except (Entity.DoesNotExist, RefError):
+        raise Http404(f"No system {namespace}/{name} in the catalog.") from None
+    return _dashboard(
+        request,
+        subject=system.title or system.name,
+        services_for=lambda limit: selectors.system_services(system, limit=limit),
+        extra={"system": system},
+    )

@@ -1,0 +1,73 @@
+"""The Sagas tab of entity pages (registered in catalog.tabs from ObservabilityConfig.ready): a saga's
+executions per outcome over time, the list of them, and its open alerts. It reads the database only."""
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+
+from catalog.models import Entity
+from catalog.tabs import EntityTab
+from observability.sagas import selectors, services
+from observability.sagas.charts import LABELS, OUTCOME_COLOURS, outcomes_figure
+from observability.sagas.marking import has_sagas_tab
+from observability.sagas.selectors import sagas_tab_url
+from portal.permissions import CHANGE, can
+
+EXECUTIONS_PER_PAGE = 25
+SCRIPTS = ("vendor/plotly/plotly.min.js", "observability/charts.js")
+
+
+def sagas_context(request: HttpRequest, entity: Entity) -> dict:
+    machines = selectors.entity_sagas(entity)
+    wanted = request.GET.get("saga", "")
+    machine = next((m for m in machines if str(m.pk) == wanted), None) or next(iter(machines), None)
+    context = {
+        "machines": machines,
+        "machine": machine,
+        "range_choices": list(selectors.RANGE_LABELS.items()),
+        "outcome_choices": [(o, LABELS[o]) for o in selectors.OUTCOME_ORDER],
+        "params": request.GET,
+        "tab_url": sagas_tab_url(entity),
+        "may_sync": machine is not None and can(request.user, CHANGE, machine),
+    }
+    if machine is None or not machine.is_saga:
+        return context
+    try:
+        window = selectors.saga_window(request.GET.get("range"))
+    except selectors.SagaRangeError as error:
+        context.update(range_error=str(error), tab_status=400)
+        window = selectors.saga_window(None)
+    outcome = request.GET.get("outcome", "")
+    if outcome and outcome not in LABELS:
+        context.update(outcome_error=f"Unknown outcome {outcome[:30]!r}; showing every outcome.", tab_status=400)
+        outcome = ""
+    series = selectors.outcome_series(machine, window)
+    page = Paginator(selectors.saga_executions(machine, window=window, outcome=outcome), EXECUTIONS_PER_PAGE)
+    context.update(
+        window=window,
+        outcome=outcome,
+        series=series,
+        totals=[
+            {"outcome": o, "label": LABELS[o], "count": series.totals.get(o, 0), "colour": OUTCOME_COLOURS[o]}
+            for o in selectors.OUTCOME_ORDER
+            if series.totals.get(o) or o in (selectors.Outcome.COMMITTED, selectors.Outcome.COMPENSATED)
+        ],
+        figure=outcomes_figure(series),
+        executions=page.get_page(request.GET.get("page")),
+        alerts=selectors.saga_alerts(machine),
+        may_acknowledge=context["may_sync"],
+        stuck_after=services.human_duration(services.stuck_after(machine)),
+    )
+    return context
+
+
+def sagas_tab() -> EntityTab:
+    return EntityTab(
+        slug="sagas",
+        label="Sagas",
+        icon="bi-arrow-repeat",
+        order=45,
+        template="observability/sagas/entity_tab.html",
+        context=sagas_context,
+        applies=has_sagas_tab,
+        scripts=SCRIPTS,
+    )
