@@ -16,6 +16,7 @@ ALARM_KINDS = ("component", "resource")
 # A bound on how long a badge can outlive a change that moves neither token: the periodic sweep that resolves
 # relations left unresolved (catalog.services.relations_resolve_all) writes no new catalog version.
 BADGES_CACHE_SECONDS = 600
+BADGE_TEMPLATE = "observability/metrics/_alarm_state.html"
 
 
 def alarm_badges(entities: Sequence[Entity]) -> dict[int, SafeString]:
@@ -35,7 +36,7 @@ def alarm_badges(entities: Sequence[Entity]) -> dict[int, SafeString]:
     badges = cache.get(key)
     if badges is None:
         badges = {
-            entity_id: mark_safe(render_to_string("observability/metrics/_alarm_state.html", {"summary": summary}).strip())  # noqa: S308 - a template's output, escaped by it
+            entity_id: mark_safe(render_to_string(BADGE_TEMPLATE, {"summary": summary}).strip())  # noqa: S308 - a template's output, escaped by it
             for entity_id, summary in alarm_states_for(ids).items()
         }
         cache.set(key, badges, BADGES_CACHE_SECONDS)
