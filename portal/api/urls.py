@@ -1,8 +1,9 @@
-"""/api/v1/: each area adds its endpoints in its own api_urls module.
+"""/api/v1/: each area adds its endpoints in its own `<area>/api/urls.py`, included below.
 
-An area's api_urls builds a router (rest_framework.routers.SimpleRouter) and
-sets `urlpatterns = router.urls`; a viewset registered with basename "thing"
-is listed in the API root as "thing" (from its "thing-list" URL name).
+An area's API lives in `<area>/api/` (views.py, serializers.py, urls.py). Its
+urls.py builds a router (rest_framework.routers.SimpleRouter) and sets
+`urlpatterns = router.urls`; a viewset registered with basename "thing" is
+listed in the API root as "thing" (from its "thing-list" URL name).
 """
 
 from django.contrib.auth.decorators import login_required
@@ -35,8 +36,8 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
     # A page for people: without a session it sends them to sign in rather than answering 401.
     path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
-    path("", include("portal.tokens.api_urls")),
-    path("", include("portal.teams.api_urls")),
-    path("", include("portal.aws.api_urls")),
-    path("", include("catalog.api_urls")),
+    path("", include("portal.tokens.api.urls")),
+    path("", include("portal.teams.api.urls")),
+    path("", include("portal.aws.api.urls")),
+    path("", include("catalog.api.urls")),
 ]

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from portal.teams.api_views import TeamMemberViewSet, TeamViewSet
+from portal.teams.api.views import TeamMemberViewSet, TeamViewSet
 
 router = SimpleRouter()
 router.register("teams", TeamViewSet, basename="team")

@@ -13,7 +13,12 @@ from portal.api.viewsets import PortalGenericViewSet, PortalReadOnlyViewSet
 from portal.models import Membership, Team, User
 from portal.permissions import MANAGE, can
 from portal.teams import selectors, services
-from portal.teams.serializers import MemberAddSerializer, MemberBriefSerializer, MemberRoleSerializer, TeamSerializer
+from portal.teams.api.serializers import (
+    MemberAddSerializer,
+    MemberBriefSerializer,
+    MemberRoleSerializer,
+    TeamSerializer,
+)
 
 
 class LastAdminConflict(exceptions.APIException):

@@ -1,6 +1,6 @@
 from portal.api.viewsets import PortalReadOnlyViewSet
 from portal.aws import selectors
-from portal.aws.serializers import AwsAccountSerializer
+from portal.aws.api.serializers import AwsAccountSerializer
 
 
 class AwsAccountViewSet(PortalReadOnlyViewSet):
