@@ -4,7 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from catalog.models import Entity
-from tests.catalog.api.conftest import ROLES, document
+from tests.catalog.api.conftest import ROLES
+from tests.catalog.conftest import document
 from tests.catalog.facet_queries import facet_queries
 from tests.factories import UserFactory
 

@@ -4,7 +4,8 @@ import pytest
 
 from audit.models import AuditEvent
 from catalog.models import Entity
-from tests.catalog.api.conftest import ROLES, document
+from tests.catalog.api.conftest import ROLES
+from tests.catalog.conftest import document
 
 pytestmark = pytest.mark.django_db
 

@@ -16,6 +16,13 @@ SECOND_ACCOUNT_ID = "222222222222"
 SECOND_ROLE_ARN = f"arn:aws:iam::{SECOND_ACCOUNT_ID}:role/MeridianReadOnly"
 
 
+def make_accounts(n: int) -> None:
+    AwsAccount.objects.bulk_create(
+        AwsAccount(name=f"acct-{i}", account_id=f"{100000000000 + i}", regions=["eu-west-1", "us-east-1"])
+        for i in range(n)
+    )
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # The root conftest's LocMemCache is per *location*, and every test uses the same one, so entries

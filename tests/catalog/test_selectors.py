@@ -16,7 +16,7 @@ from catalog.selectors import (
     entity_relations,
     entity_search,
 )
-from tests.catalog.api.conftest import document
+from tests.catalog.conftest import document
 from tests.catalog.facet_queries import facet_queries
 
 pytestmark = pytest.mark.django_db
