@@ -79,12 +79,6 @@ class EntitySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def __init__(self, *args, fields=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if fields:
-            for name in set(self.fields) - set(fields):
-                self.fields.pop(name)
-
 
 class EntityDetailSerializer(EntitySerializer):
     relations = RelationSerializer(

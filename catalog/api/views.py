@@ -75,14 +75,6 @@ class ProblemsError(exceptions.APIException):
         }
 
 
-def _reject_unknown_params(request, allowed) -> None:
-    unknown = sorted(set(request.query_params) - set(allowed))
-    if unknown:
-        raise exceptions.ValidationError(
-            {name: [f"Unknown parameter; this endpoint takes {', '.join(sorted(allowed))}."] for name in unknown}
-        )
-
-
 def _filtered(request, queryset=None):
     try:
         return selectors.entity_list(params=request.query_params, queryset=queryset)
@@ -90,11 +82,6 @@ def _filtered(request, queryset=None):
         raise exceptions.ValidationError(error.errors) from error
 
 
-_FIELDS = OpenApiParameter(
-    "fields",
-    str,
-    description="Comma-separated top-level fields to return, e.g. ref,owner,tags. Default: all.",
-)
 _IF_MATCH = OpenApiParameter(
     "If-Match",
     str,
@@ -140,8 +127,8 @@ class EntityFilterBackend(DjangoFilterBackend):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[_FIELDS], summary="List entities (filtered, sorted, cursor pages)"),
-    retrieve=extend_schema(parameters=[_FIELDS], summary="An entity, with its relations; ETag header"),
+    list=extend_schema(summary="List entities (filtered, sorted, cursor pages)"),
+    retrieve=extend_schema(summary="An entity, with its relations; ETag header"),
 )
 class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGenericViewSet):
     """The service catalog's entities, in Backstage's envelope."""
@@ -153,6 +140,17 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
     filter_backends = [EntityFilterBackend]
     filterset_class = EntityFilterSet
     parser_classes = [JSONParser]
+    sparse_fields_actions = ("list", "retrieve", "by_ref", "by_ref_path")
+    sparse_fields_example = "ref,owner,tags"
+    action_params = {
+        "list": (*FILTER_NAMES, *_PAGING_PARAMS, "fields"),
+        "by_ref": ("ref", "fields", "format"),
+        "by_ref_path": ("fields", "format"),
+        "facets": (*FILTER_NAMES, "facet", "format"),
+        "relations": _PAGING_PARAMS,
+        "graph": ("depth", "format"),
+        "import_": ("name", "force", "format"),
+    }
 
     @property
     def required_scope(self):
@@ -169,33 +167,9 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
     def get_serializer_class(self):
         return EntityDetailSerializer if self.action in ("retrieve", "by_ref", "by_ref_path") else EntitySerializer
 
-    def get_serializer(self, *args, **kwargs):
-        if self.action in ("list", "retrieve", "by_ref", "by_ref_path"):
-            kwargs.setdefault("fields", self._fields())
-        return super().get_serializer(*args, **kwargs)
-
-    def _fields(self):
-        raw = self.request.query_params.get("fields")
-        if raw is None:
-            return None
-        wanted = [name.strip() for name in raw.split(",") if name.strip()]
-        available = list(self.get_serializer_class().Meta.fields)
-        unknown = [name for name in wanted if name not in available]
-        if unknown or not wanted:
-            raise exceptions.ValidationError(
-                {
-                    "fields": [
-                        f"Unknown field(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(available)}."
-                    ]
-                }
-            )
-        return wanted
-
     # --- reads ------------------------------------------------------------------------------------------
 
     def list(self, request, *args, **kwargs):
-        _reject_unknown_params(request, (*FILTER_NAMES, *_PAGING_PARAMS, "fields"))
-        self._fields()  # an unknown field is a 400 before any query
         page = self.paginate_queryset(_filtered(request))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -203,23 +177,21 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         return self._entity_response(self.get_object(), request)
 
     @extend_schema(
-        parameters=[_FIELDS, OpenApiParameter("ref", str, required=True, description="kind:namespace/name")],
+        parameters=[OpenApiParameter("ref", str, required=True, description="kind:namespace/name")],
         responses=EntityDetailSerializer,
         summary="An entity by its reference, as a query parameter: /by-ref/?ref=component:default/orders-api",
     )
     @action(detail=False, url_path="by-ref")
     def by_ref(self, request):
-        _reject_unknown_params(request, ("ref", "fields", "format"))
         return self._by_ref(request, request.query_params.get("ref"))
 
     @extend_schema(
-        parameters=[_FIELDS, _REF],
+        parameters=[_REF],
         responses=EntityDetailSerializer,
         summary="An entity by its reference in the path: /by-ref/component:default/orders-api",
         operation_id="entities_by_ref_path_retrieve",
     )
     def by_ref_path(self, request, ref):
-        _reject_unknown_params(request, ("fields", "format"))
         return self._by_ref(request, ref)
 
     def _by_ref(self, request, ref):
@@ -263,7 +235,6 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
     )
     @action(detail=False)
     def facets(self, request):
-        _reject_unknown_params(request, (*FILTER_NAMES, "facet", "format"))
         wanted = request.query_params.getlist("facet") or [*selectors.FACETS]
         unknown = [name for name in wanted if name not in selectors.FACETS]
         if unknown:
@@ -285,7 +256,6 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
     @extend_schema(responses=RelationSerializer(many=True), summary="Every relation of an entity, both directions")
     @action(detail=True)
     def relations(self, request, pk=None):
-        _reject_unknown_params(request, _PAGING_PARAMS)
         entity = self.get_object()
         page = self.paginate_queryset(selectors.entity_relations_queryset(entity))
         views = [selectors.relation_view(entity, relation) for relation in page]
@@ -300,7 +270,6 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
     )
     @action(detail=True)
     def graph(self, request, pk=None):
-        _reject_unknown_params(request, ("depth", "format"))
         raw = request.query_params.get("depth", "2")
         if not raw.isdigit() or not 1 <= int(raw) <= selectors.MAX_GRAPH_DEPTH:
             raise exceptions.ValidationError({"depth": [f"Must be 1 to {selectors.MAX_GRAPH_DEPTH}."]})
@@ -443,7 +412,6 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         parser_classes=[YamlParser, XYamlParser, TextYamlParser, MultiPartParser],
     )
     def import_(self, request):
-        _reject_unknown_params(request, ("name", "force", "format"))
         force = request.query_params.get("force", "false")
         if force not in ("true", "false"):
             raise exceptions.ValidationError({"force": ["Must be true or false."]})

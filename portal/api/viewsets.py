@@ -14,7 +14,15 @@ A viewset built on PortalModelViewSet (or PortalReadOnlyViewSet) gets:
   an error, so a service's changes and its audit event never half-commit;
 - IntegrityError, ProtectedError and Django's ValidationError answered as
   409/400 JSON (see portal.api.exceptions);
-- cursor pagination (portal.api.pagination), which refuses unordered querysets.
+- cursor pagination (portal.api.pagination), which refuses unordered querysets;
+- sparse fieldsets: `?fields=a,b` on the actions in `sparse_fields_actions`
+  (list and retrieve unless a viewset says otherwise) returns only those
+  top-level fields, the serializer's Meta.fields being the choices, and an
+  unknown one is a 400 before any query; the schema documents the parameter
+  (portal.api.schema.PortalAutoSchema);
+- per action, the query parameters it takes (`action_params`): any other is a
+  400 naming it before any query, since a misspelt filter silently ignored
+  returns the wrong rows.
 
 Writes should go through a service: override perform_create / perform_update /
 perform_destroy to call it, and set `serializer.instance` to what it returns.
@@ -22,13 +30,15 @@ perform_destroy to call it, and set `serializer.instance` to what it returns.
 """
 
 from django.db import transaction
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
+from rest_framework.serializers import ListSerializer
 
 from portal import permissions
 from portal.actors import Actor
 from portal.api.pagination import PortalCursorPagination
+from portal.api.schema import PortalAutoSchema
 
 # The portal.permissions action each request method asks for on an object.
 _ACTION_FOR_METHOD = {
@@ -42,11 +52,30 @@ _ACTION_FOR_METHOD = {
 }
 
 
+def reject_unknown_params(request, allowed) -> None:
+    """A 400 naming every query parameter of the request that is not in `allowed`."""
+    unknown = sorted(set(request.query_params) - set(allowed))
+    if unknown:
+        raise exceptions.ValidationError(
+            {name: [f"Unknown parameter; this endpoint takes {', '.join(sorted(allowed))}."] for name in unknown}
+        )
+
+
 class PortalViewSetMixin:
     pagination_class = PortalCursorPagination
+    schema = PortalAutoSchema()
     # Per DRF action name, the portal.permissions action it needs, e.g. {"deploy": permissions.DEPLOY}.
     # Anything not listed follows the request method.
     object_actions: dict[str, str] = {}
+    # Per DRF action name, every query parameter it takes ("format", "cursor", "limit" and "fields" included
+    # where it takes them), e.g. {"graph": ("depth", "format")}. An action not listed takes any.
+    action_params: dict[str, tuple[str, ...]] = {}
+    # The actions whose answer ?fields= may cut down; () offers it nowhere.
+    sparse_fields_actions: tuple[str, ...] = ("list", "retrieve")
+    # The example in the schema's description of `fields`; default the serializer's first three fields.
+    sparse_fields_example: str = ""
+    # The fields this request asked for, or None for all (set by initial()).
+    sparse_fields: list[str] | None = None
 
     @property
     def actor(self) -> Actor:
@@ -55,6 +84,33 @@ class PortalViewSetMixin:
     def restrict_queryset(self, queryset):
         """Only the rows the caller may see. Override to narrow; always return an ordered queryset."""
         return queryset
+
+    def sparse_field_choices(self) -> list[str] | None:
+        """The fields ?fields= may name on this action (the serializer's Meta.fields), or None if not offered."""
+        if getattr(self, "action", None) not in self.sparse_fields_actions:
+            return None
+        choices = getattr(getattr(self.get_serializer_class(), "Meta", None), "fields", None)
+        return list(choices) if isinstance(choices, list | tuple) else None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Both checks cost a dictionary lookup on a request without the parameters, and come before the
+        # handler so that a wrong parameter is answered before any query.
+        allowed = self.action_params.get(self.action)
+        if allowed is not None:
+            reject_unknown_params(request, allowed)
+        if "fields" in request.query_params:
+            choices = self.sparse_field_choices()
+            if choices is not None:
+                self.sparse_fields = _wanted_fields(request.query_params["fields"], choices)
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        if self.sparse_fields is not None:
+            shown = serializer.child if isinstance(serializer, ListSerializer) else serializer
+            for name in set(shown.fields) - set(self.sparse_fields):
+                shown.fields.pop(name)
+        return serializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -88,6 +144,16 @@ class PortalViewSetMixin:
                 # DRF turned an exception into this response inside the block; undo what was written before it.
                 transaction.set_rollback(True)
         return response
+
+
+def _wanted_fields(raw: str, choices: list[str]) -> list[str]:
+    wanted = [name.strip() for name in raw.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in choices]
+    if unknown or not wanted:
+        raise exceptions.ValidationError(
+            {"fields": [f"Unknown field(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(choices)}."]}
+        )
+    return wanted
 
 
 class CreateModelMixin(mixins.CreateModelMixin):
@@ -144,4 +210,5 @@ __all__ = [
     "PortalReadOnlyViewSet",
     "PortalViewSetMixin",
     "UpdateModelMixin",
+    "reject_unknown_params",
 ]

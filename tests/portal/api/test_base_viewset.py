@@ -1,5 +1,6 @@
 """The shared API base: restricted querysets, object permissions through can(), writes in one transaction,
-integrity errors as 409, and cursor pagination that refuses unordered querysets."""
+integrity errors as 409, cursor pagination that refuses unordered querysets, sparse fieldsets and the query
+parameters each action takes."""
 
 import logging
 
@@ -115,3 +116,42 @@ def test_unordered_queryset_in_production_is_logged_and_ordered_by_pk(alice_clie
 def test_ordering_through_a_relation_is_refused(alice_client):
     with pytest.raises(UnorderedQuerysetError, match="plain field names"):
         alice_client.get("/api/test/memberships/")
+
+
+def test_fields_returns_only_the_named_top_level_fields(alice_client, orders):
+    body = alice_client.get(f"{TEAMS}?fields=slug,name").json()
+    assert body["results"] == [{"slug": "team-orders", "name": "Orders"}]
+    assert alice_client.get(f"{TEAMS}{orders.pk}/?fields=id").json() == {"id": orders.pk}
+
+
+@pytest.mark.parametrize("fields", ["slug,size", ""])
+def test_an_unknown_field_is_a_400_naming_the_choices_before_any_query(
+    alice_client, orders, fields, django_assert_num_queries
+):
+    # 1 session, 2 user: nothing of the teams.
+    with django_assert_num_queries(2):
+        response = alice_client.get(f"{TEAMS}?fields={fields}")
+    assert response.status_code == 400
+    assert response.json()["errors"]["fields"] == [
+        f"Unknown field(s) {'size' if fields else '(none given)'}; choose from id, slug, name."
+    ]
+    assert alice_client.get(f"{TEAMS}{orders.pk}/?fields=size").status_code == 400
+
+
+def test_fields_applies_only_to_the_actions_that_offer_it(client, root):
+    client.force_login(root)
+    response = client.post(
+        f"{TEAMS}?fields=bogus", {"slug": "team-new", "name": "New"}, content_type="application/json"
+    )
+    assert response.status_code == 201
+    assert set(response.json()) == {"id", "slug", "name"}
+    assert client.get(f"/api/test/strict-teams/{Team.objects.get().pk}/?fields=bogus").status_code == 200
+
+
+def test_an_action_refuses_parameters_it_does_not_take_before_any_query(alice_client, django_assert_num_queries):
+    with django_assert_num_queries(2):  # session, user
+        response = alice_client.get("/api/test/strict-teams/?limt=5&fields=slug")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"limt": ["Unknown parameter; this endpoint takes cursor, fields, limit."]}
+    assert alice_client.get("/api/test/strict-teams/?limit=5&fields=slug").status_code == 200
+    assert alice_client.get(f"{TEAMS}?limt=5").status_code == 200, "an action without action_params takes any"

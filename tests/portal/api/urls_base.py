@@ -28,6 +28,13 @@ class MyTeamViewSet(PortalReadOnlyViewSet):
         return queryset.filter(memberships__user=self.request.user)
 
 
+class StrictTeamViewSet(PortalReadOnlyViewSet):
+    queryset = Team.objects.order_by("slug")
+    serializer_class = TeamSerializer
+    action_params = {"list": ("cursor", "limit", "fields")}
+    sparse_fields_actions = ("list",)
+
+
 class UnorderedTeamViewSet(PortalReadOnlyViewSet):
     queryset = Team.objects.order_by()
     serializer_class = TeamSerializer
@@ -43,6 +50,7 @@ class MembershipViewSet(PortalReadOnlyViewSet):
 router = SimpleRouter()
 router.register("teams", TeamViewSet, basename="test-team")
 router.register("my-teams", MyTeamViewSet, basename="test-my-team")
+router.register("strict-teams", StrictTeamViewSet, basename="test-strict-team")
 router.register("unordered-teams", UnorderedTeamViewSet, basename="test-unordered-team")
 router.register("memberships", MembershipViewSet, basename="test-membership")
 
