@@ -15,6 +15,7 @@ import os
 from collections import deque
 from dataclasses import dataclass, field
 
+from catalog.importing.fetching import UrlRefused, fetch
 from catalog.importing.locations import (
     FILE,
     UPLOAD,
@@ -30,7 +31,6 @@ from catalog.importing.locations import (
 )
 from catalog.importing.reading import ReadRefused, decode, parse_documents, read_file
 from catalog.importing.substitutions import Substituter, SubstitutionRefused
-from catalog.importing.urls import UrlRefused, fetch
 from catalog.validation import Problem
 
 YAML_SUFFIXES = (".yaml", ".yml")

@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from catalog.importing.fetching import UrlRefused
 from catalog.importing.locations import OutsideRoot, Ref, Root, resolve
 from catalog.importing.reading import ReadRefused, decode, parse_single
-from catalog.importing.urls import UrlRefused
 from catalog.validation import Problem
 
 RESOLVERS = ("text", "json", "yaml")

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from catalog.importing import import_url
-from catalog.importing.urls import UrlRefused, check_url
+from catalog.importing.fetching import UrlRefused, check_url
 from catalog.models import Entity, Location
 from tests.catalog.descriptors import ACTOR, COMPONENT
 
