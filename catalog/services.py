@@ -1,4 +1,5 @@
-"""Writes to the catalog: applying documents from a location, and creating, changing and deleting entities.
+"""Writes to the catalog: applying documents from a location, linking locations, and creating, changing and
+deleting entities.
 
 Everything that changes an Entity goes through here, so its indexed copies (kind_key, owner_key, tags,
 relations...) are always derived from its document, and every change has an audit event.
@@ -23,7 +24,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -219,6 +220,61 @@ def location_for(*, type: str, target: str) -> Location:
         raise ValueError(f"unknown location type {type!r}; one of {', '.join(Location.Type.values)}")
     location, _created = Location.objects.get_or_create(type=type, target=target)
     return location
+
+
+_LocationLink = Location.children.through
+
+
+@transaction.atomic
+def location_link(*, actor: Actor, links: Collection[tuple[int, int]]) -> int:
+    """Record that each (parent, child) pair of location ids is linked: the parent's Location entities lead to
+    the child. Pairs already linked are left as they are; each new link is one audit event on its parent.
+
+    The locations are locked first, in id order, as applying one locks it, so two imports linking the same
+    location do not both record the link. Set-based: a few queries for any number of links.
+    """
+    wanted = set(links)
+    if not wanted:
+        return 0
+    locations: dict[int, Location] = {}
+    for chunk in _chunks(sorted({pk for link in wanted for pk in link})):
+        locations.update(
+            (loc.pk, loc) for loc in Location.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+        )
+    existing: set[tuple[int, int]] = set()
+    for chunk in _chunks(sorted({parent for parent, _ in wanted})):
+        existing.update(
+            _LocationLink.objects.filter(from_location_id__in=chunk).values_list("from_location_id", "to_location_id")
+        )
+    new = sorted(wanted - existing)
+    _LocationLink.objects.bulk_create(
+        [_LocationLink(from_location_id=parent, to_location_id=child) for parent, child in new], batch_size=_CHUNK
+    )
+    audit_record_many(
+        actor=actor,
+        events=[("location.link", locations[parent], None, {"child": str(locations[child])}) for parent, child in new],
+    )
+    return len(new)
+
+
+@transaction.atomic
+def location_unlink(*, actor: Actor, parent_id: int, child_id: int) -> bool:
+    """Remove the link from one location to another (its Location entities no longer lead there), audited.
+
+    False, and no event, when there was no such link (e.g. another import removed it first).
+    """
+    deleted, _ = _LocationLink.objects.filter(from_location_id=parent_id, to_location_id=child_id).delete()
+    if not deleted:
+        return False
+    locations = Location.objects.in_bulk([parent_id, child_id])
+    audit_record(
+        actor=actor,
+        action="location.unlink",
+        target=locations[parent_id],
+        before={"child": str(locations[child_id])},
+        after=None,
+    )
+    return True
 
 
 # --- applying a location's documents -------------------------------------------------------------

@@ -17,9 +17,9 @@ from catalog.importing.locations import FILE, Ref, Root
 from catalog.importing.report import ImportReport, LocationReport
 from catalog.importing.sources import Reader, Reading, Source
 from catalog.models import Location
-from catalog.services import Incoming, entities_apply, location_for
+from catalog.services import Incoming, entities_apply, location_for, location_link, location_unlink
 
-Link = Location.children.through
+Link = Location.children.through  # read here; written through catalog.services (location_link, location_unlink)
 
 
 def import_paths(*, actor, paths, force: bool = False) -> ImportReport:
@@ -105,9 +105,8 @@ def _unlink(actor, reading: Reading, applied: list, emptied: dict[int, bool], *,
             "from_location_id", "to_location_id"
         )
     )
-    Link.objects.bulk_create(
-        [Link(from_location_id=parent, to_location_id=child) for parent, child in now - before], ignore_conflicts=True
-    )
+    if now - before:
+        location_link(actor=actor, links=now - before)
     # A parent refused by the guard still holds its old Location entities, which still name their targets.
     refused = {location.pk for _, location, location_report in applied if location_report.refused}
     gone = {(parent, child) for parent, child in before - now if parent not in refused}
@@ -117,7 +116,7 @@ def _unlink(actor, reading: Reading, applied: list, emptied: dict[int, bool], *,
 
     def drop(parent: int, child: int) -> None:
         if child in seen or _reached_otherwise(child, gone) or empty(child):
-            Link.objects.filter(from_location_id=parent, to_location_id=child).delete()
+            location_unlink(actor=actor, parent_id=parent, child_id=child)
             gone.discard((parent, child))
 
     def empty(child: int) -> bool:

@@ -142,6 +142,31 @@ def test_a_target_no_longer_named_orphans_its_entities_and_those_of_its_location
     assert again.ok and again.orphaned == 0 and again.updated == 0
 
 
+def test_links_between_locations_are_made_and_removed_audited(named):
+    root = named.resolve()
+    all_yaml, more, b = (f"file:{root / name}" for name in ("all.yaml", "more.yaml", "b.yaml"))
+
+    import_paths(actor=ACTOR, paths=[named / "all.yaml"])
+
+    linked = AuditEvent.objects.filter(action="location.link")
+    assert sorted((e.target_repr, e.after["child"], e.actor_label) for e in linked) == [
+        (all_yaml, f"file:{root / 'a.yaml'}", ACTOR.label),
+        (all_yaml, more, ACTOR.label),
+        (more, b, ACTOR.label),
+    ]
+    assert {e.target_type for e in linked} == {"catalog.location"}
+    (named / "all.yaml").write_text(location("all", "./a.yaml"))
+
+    import_paths(actor=ACTOR, paths=[named / "all.yaml"], force=True)
+
+    unlinked = AuditEvent.objects.filter(action="location.unlink")
+    assert sorted((e.target_repr, e.before["child"], e.after) for e in unlinked) == [
+        (all_yaml, more, None),
+        (more, b, None),
+    ]
+    assert AuditEvent.objects.filter(action="location.link").count() == 3, "no link is made twice"
+
+
 def test_the_orphan_guard_refuses_emptying_a_target_no_longer_named_until_forced(named):
     import_paths(actor=ACTOR, paths=[named / "all.yaml"])
     (named / "all.yaml").write_text(location("all", "./a.yaml"))
