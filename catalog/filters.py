@@ -10,8 +10,20 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import connections
-from django.db.models import CharField, Exists, JSONField, OuterRef, Q, Value
+from django.db import connection, connections
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Exists,
+    F,
+    Func,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.fields.json import DataContains, HasKey, KeyTextTransform, KeyTransform
 from django.db.models.functions import Concat, Lower
 from django.db.models.lookups import Exact
@@ -19,7 +31,6 @@ from drf_spectacular.drainage import set_override
 
 from catalog.models import Entity, EntityTag
 from catalog.refs import RefError, parse_ref
-from catalog.selectors import entity_search, search_terms
 
 MAX_VALUES = 50
 
@@ -153,6 +164,42 @@ def sort_entities(queryset, sort: str, *, searching: bool = False):
         name_lower = Concat(Lower("name"), Value(""), output_field=CharField()) if searching else Lower("name")
         queryset = queryset.annotate(name_lower=name_lower)
     return queryset.order_by(*(f"-{name}" if descending else name for name in fields))
+
+
+# --- full-text search ---------------------------------------------------------------------------------------
+
+# Letters and digits only: the same split PostgreSQL's parser makes at '-', '_', '.', so "orders-api" finds
+# "orders-api", and no user input reaches to_tsquery's own syntax.
+_WORD = re.compile(r"[^\W_]+")
+MAX_SEARCH_TERMS = 8
+
+
+def search_terms(q: str) -> list[str]:
+    return _WORD.findall((q or "").lower())[:MAX_SEARCH_TERMS]
+
+
+def entity_search(queryset: QuerySet, q: str) -> QuerySet:
+    """Entities whose name, title, description or tags contain words starting with every word of `q`.
+
+    PostgreSQL: to_tsvector('simple', search_text) @@ to_tsquery('simple', 'w1:* & w2:*'), the expression
+    of the GIN index in migration 0002, so the index answers it. SQLite: a substring match per word.
+    """
+    terms = search_terms(q)
+    if not terms:
+        return queryset
+    if connection.vendor == "postgresql":
+        return queryset.filter(_ts_match(" & ".join(f"{term}:*" for term in terms)))
+    for term in terms:
+        queryset = queryset.filter(search_text__icontains=term)
+    return queryset
+
+
+def _ts_match(tsquery: str) -> Func:
+    # Written out rather than with django.contrib.postgres's SearchVector, which wraps the column in
+    # COALESCE() and so no longer matches the index expression.
+    vector = Func(F("search_text"), template="to_tsvector('simple', %(expressions)s)", output_field=TextField())
+    query = Func(Value(tsquery), template="to_tsquery('simple', %(expressions)s)", output_field=TextField())
+    return Func(vector, query, template="%(expressions)s", arg_joiner=" @@ ", output_field=BooleanField())
 
 
 # --- the FilterSet -----------------------------------------------------------------------------------------

@@ -5,14 +5,14 @@ never the JSON document, except the annotation filter, which has no column of it
 """
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, TextField, Value
+from django.db.models import Count, Q, QuerySet
 
+from catalog.filters import EntityFilterSet
 from catalog.models import Entity, EntityTag, Relation
 from catalog.refs import RefError, parse_ref
 from catalog.relations import INVERSE
@@ -35,8 +35,6 @@ def entity_list(*, params: Mapping, queryset: QuerySet | None = None) -> QuerySe
 
     Raises InvalidFilters naming the parameter when a value is not valid, so nothing is silently ignored.
     """
-    from catalog.filters import EntityFilterSet
-
     filterset = EntityFilterSet(data=params, queryset=queryset if queryset is not None else entity_base_queryset())
     if not filterset.is_valid():
         raise InvalidFilters(filterset.errors)
@@ -163,42 +161,6 @@ def _without(params: Mapping, name: str) -> Mapping:
         reduced.pop(name, None)
         return reduced
     return {key: value for key, value in params.items() if key != name}
-
-
-# --- full-text search ---------------------------------------------------------------------------------------
-
-# Letters and digits only: the same split PostgreSQL's parser makes at '-', '_', '.', so "orders-api" finds
-# "orders-api", and no user input reaches to_tsquery's own syntax.
-_WORD = re.compile(r"[^\W_]+")
-MAX_SEARCH_TERMS = 8
-
-
-def search_terms(q: str) -> list[str]:
-    return _WORD.findall((q or "").lower())[:MAX_SEARCH_TERMS]
-
-
-def entity_search(queryset: QuerySet, q: str) -> QuerySet:
-    """Entities whose name, title, description or tags contain words starting with every word of `q`.
-
-    PostgreSQL: to_tsvector('simple', search_text) @@ to_tsquery('simple', 'w1:* & w2:*'), the expression
-    of the GIN index in migration 0002, so the index answers it. SQLite: a substring match per word.
-    """
-    terms = search_terms(q)
-    if not terms:
-        return queryset
-    if connection.vendor == "postgresql":
-        return queryset.filter(_ts_match(" & ".join(f"{term}:*" for term in terms)))
-    for term in terms:
-        queryset = queryset.filter(search_text__icontains=term)
-    return queryset
-
-
-def _ts_match(tsquery: str) -> Func:
-    # Written out rather than with django.contrib.postgres's SearchVector, which wraps the column in
-    # COALESCE() and so no longer matches the index expression.
-    vector = Func(F("search_text"), template="to_tsvector('simple', %(expressions)s)", output_field=TextField())
-    query = Func(Value(tsquery), template="to_tsquery('simple', %(expressions)s)", output_field=TextField())
-    return Func(vector, query, template="%(expressions)s", arg_joiner=" @@ ", output_field=BooleanField())
 
 
 # --- one entity ---------------------------------------------------------------------------------------------

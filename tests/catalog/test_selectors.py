@@ -4,7 +4,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from catalog.filters import EntityFilterSet
+from catalog.filters import EntityFilterSet, entity_search
 from catalog.models import Entity
 from catalog.refs import RefError
 from catalog.selectors import (
@@ -14,7 +14,6 @@ from catalog.selectors import (
     entity_facets,
     entity_list,
     entity_relations,
-    entity_search,
 )
 from tests.catalog.conftest import document
 from tests.catalog.facet_queries import facet_queries
