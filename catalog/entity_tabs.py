@@ -1,4 +1,5 @@
-"""The entity page's own tabs: what each loads. catalog.tabs registers them beside the other apps' tabs."""
+"""The entity page's own tabs: what each loads, registered in catalog.tabs (from CatalogConfig.ready) beside the
+other apps' tabs."""
 
 from django.http import HttpRequest
 
@@ -6,6 +7,7 @@ from catalog import selectors
 from catalog.definitions import render_definition
 from catalog.graph_figure import FigureEdge, FigureNode, dependency_figure
 from catalog.models import Entity, Location
+from catalog.tabs import EntityTab, overview_panels_for, register_tab
 from catalog.templatetags.catalog_ui import ref_url
 from portal.models import Team
 
@@ -24,8 +26,6 @@ def overview_context(request: HttpRequest, entity: Entity) -> dict:
     more = len(relations) > RELATIONS_SHOWN
     relations = relations[:RELATIONS_SHOWN]
     outgoing = {(r.type, r.target_ref): r.resolved for r in relations if r.direction == "outgoing"}
-    from catalog.tabs import overview_panels_for  # catalog.tabs imports this module
-
     return {
         "overview_panels": [panel.template for panel in overview_panels_for(entity)],
         # A Group in the default namespace is the portal team of the same slug (one concept, two views).
@@ -187,3 +187,49 @@ def _arn(resource: Entity) -> str:
     if isinstance(annotations.get(ARN_ANNOTATION), str):
         return annotations[ARN_ANNOTATION]
     return next((value for value in annotations.values() if isinstance(value, str) and value.startswith("arn:")), "")
+
+
+# --- registration -------------------------------------------------------------------------------------------
+
+
+def register_builtin_tabs() -> None:
+    """The overview, dependencies, APIs and AWS resources tabs (once, from CatalogConfig.ready)."""
+    for tab in (
+        EntityTab(
+            slug="",
+            label="Overview",
+            icon="bi-info-circle",
+            order=0,
+            template="catalog/tabs/overview.html",
+            context=overview_context,
+        ),
+        EntityTab(
+            slug="dependencies",
+            label="Dependencies",
+            icon="bi-diagram-3",
+            order=10,
+            template="catalog/tabs/dependencies.html",
+            context=dependencies_context,
+            applies=lambda entity: entity.kind_key in ("component", "api", "resource"),
+            scripts=("vendor/plotly/plotly.min.js", "catalog/graph.js"),
+        ),
+        EntityTab(
+            slug="apis",
+            label="APIs",
+            icon="bi-plug",
+            order=20,
+            template="catalog/tabs/apis.html",
+            context=apis_context,
+            applies=has_apis,
+        ),
+        EntityTab(
+            slug="aws",
+            label="AWS resources",
+            icon="bi-cloud",
+            order=30,
+            template="catalog/tabs/aws_resources.html",
+            context=aws_resources_context,
+            applies=lambda entity: entity.kind_key == "component",
+        ),
+    ):
+        register_tab(tab)

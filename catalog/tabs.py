@@ -3,8 +3,9 @@
 A tab is a spec: its URL slug, label, icon, the template rendered inside the
 entity page, a function that loads the tab's context, and a test of whether the
 tab applies to an entity (decided from the entity row alone, without a query,
-since the tab bar is drawn on every tab). Observability, deployments, audit and
-costs add theirs from their AppConfig.ready():
+since the tab bar is drawn on every tab). The catalog's own tabs
+(catalog.entity_tabs) and those of observability, deployments, audit and costs
+are registered from their AppConfig.ready():
 
     from catalog.tabs import EntityTab, register_tab
     register_tab(EntityTab(slug="metrics", label="Metrics", icon="bi-graph-up", order=50,
@@ -94,50 +95,3 @@ def register_overview_panel(panel: OverviewPanel) -> None:
 
 def overview_panels_for(entity: Entity) -> list[OverviewPanel]:
     return [panel for panel in _overview_panels if panel.applies(entity)]
-
-
-def _register_builtin_tabs() -> None:
-    from catalog import entity_tabs
-
-    for tab in (
-        EntityTab(
-            slug="",
-            label="Overview",
-            icon="bi-info-circle",
-            order=0,
-            template="catalog/tabs/overview.html",
-            context=entity_tabs.overview_context,
-        ),
-        EntityTab(
-            slug="dependencies",
-            label="Dependencies",
-            icon="bi-diagram-3",
-            order=10,
-            template="catalog/tabs/dependencies.html",
-            context=entity_tabs.dependencies_context,
-            applies=lambda entity: entity.kind_key in ("component", "api", "resource"),
-            scripts=("vendor/plotly/plotly.min.js", "catalog/graph.js"),
-        ),
-        EntityTab(
-            slug="apis",
-            label="APIs",
-            icon="bi-plug",
-            order=20,
-            template="catalog/tabs/apis.html",
-            context=entity_tabs.apis_context,
-            applies=entity_tabs.has_apis,
-        ),
-        EntityTab(
-            slug="aws",
-            label="AWS resources",
-            icon="bi-cloud",
-            order=30,
-            template="catalog/tabs/aws_resources.html",
-            context=entity_tabs.aws_resources_context,
-            applies=lambda entity: entity.kind_key == "component",
-        ),
-    ):
-        register_tab(tab)
-
-
-_register_builtin_tabs()
