@@ -15,8 +15,8 @@
       def alarms_defined(entity, context):
           return entity.pk in context["alarmed_components"]
 
-- rules: the catalog's own rules (owner, description, lifecycle, runbook, on-call, API
-  definition, linked AWS resources).
+- catalog/scorecard_rules.py (outside this package, found like any app's): the catalog's own
+  rules (owner, description, lifecycle, runbook, on-call, API definition, linked AWS resources).
 - evaluate: runs the rules on a batch of entities and gives each its level.
 - services: computes and stores the latest score of every entity, and the daily rollups.
 - selectors: an entity's scorecard, a team's or a system's rollup and trend.

@@ -89,8 +89,7 @@ def _discover() -> None:
     global _discovered
     if _discovered:
         return
-    import catalog.scorecards.rules  # noqa: F401  (the catalog's own rules)
-
+    # Every app's scorecard_rules module, the catalog's own (catalog/scorecard_rules.py) included.
     autodiscover_modules("scorecard_rules")
     _discovered = True
     for r in _rules.values():

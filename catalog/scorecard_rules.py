@@ -1,4 +1,5 @@
-"""The catalog's own scorecard rules, and the batch loaders they read.
+"""The catalog's own scorecard rules, and the batch loaders they read; the registry finds this module as it
+finds every app's scorecard_rules (catalog.scorecards.registry).
 
 Conventions a team follows to pass them (also in docs/catalog.md):
 
