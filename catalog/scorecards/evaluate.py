@@ -30,9 +30,6 @@ class EntityScorecard:
     def failed(self) -> list[str]:
         return [r.rule.id for r in self.results if r.passed is False]
 
-    def results_for(self, level: str) -> list[RuleResult]:
-        return [r for r in self.results if r.rule.level == level and r.passed is not None]
-
 
 def level_of(results: list[RuleResult]) -> str:
     """The highest level whose rules, and those of every level below, all pass."""

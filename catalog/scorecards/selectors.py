@@ -8,7 +8,7 @@ from django.utils import timezone
 from catalog.models import Entity, ScorecardRollup, ScoreLevel
 from catalog.refs import ref_key
 from catalog.scorecards.evaluate import EntityScorecard, evaluate
-from catalog.scorecards.registry import LEVELS, Rule, all_rules, get_rule
+from catalog.scorecards.registry import LEVELS, Rule, get_rule
 
 TREND_DAYS = 30
 
@@ -29,7 +29,7 @@ class RuleFailures:
 
 @dataclass(frozen=True)
 class Rollup:
-    """A team's, a system's or the catalog's levels on its latest day, and its trend."""
+    """A team's or a system's levels on its latest day, and its trend."""
 
     scope: str
     key: str
@@ -89,12 +89,3 @@ def system_scorecard(system: Entity | str, *, days: int = TREND_DAYS) -> Rollup:
     """The levels of the entities that are part of a system (an Entity or its ref key), with the trend."""
     key = system.ref_key if isinstance(system, Entity) else system
     return _rollup(ScorecardRollup.Scope.SYSTEM, key, days=days)
-
-
-def catalog_scorecard(*, days: int = TREND_DAYS) -> Rollup:
-    return _rollup(ScorecardRollup.Scope.CATALOG, "", days=days)
-
-
-def scorecard_rules() -> list[Rule]:
-    """Every rule, lowest level first: what the scorecard asks of teams."""
-    return all_rules()

@@ -11,7 +11,6 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from catalog.scorecards import selectors
-from catalog.scorecards.registry import LEVELS
 
 register = template.Library()
 
@@ -58,11 +57,6 @@ def stored_level(entity) -> str:
     """The entity's stored scorecard level, or "" before its first scoring."""
     score = getattr(entity, "score", None)  # a missing reverse one-to-one raises an AttributeError subclass
     return score.level if score is not None else ""
-
-
-@register.simple_tag
-def scorecard_levels():
-    return LEVELS
 
 
 @register.filter
