@@ -35,6 +35,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from audit.services import audit_record, audit_record_many
+from catalog.annotations import ORPHAN_ANNOTATION
 from catalog.models import Entity, EntityTag, Location, Relation
 from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_ref, ref_key
 from catalog.validation import (
@@ -54,7 +55,6 @@ from portal.teams.services import team_create
 
 logger = logging.getLogger(__name__)
 
-ORPHAN_ANNOTATION = "backstage.io/orphan"
 API_LOCATION_TARGET = "api"  # the one Location of type "api": entities created through the REST API or UI
 TEAM_NAMESPACE = DEFAULT_NAMESPACE
 _CHUNK = 500  # keys per IN (...) and rows per bulk statement, well inside every database's limits

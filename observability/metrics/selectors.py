@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import F, Q
 from django.db.models.fields.json import KeyTextTransform
 
-from catalog.discovery import ACCOUNT_ANNOTATION, ARN_ANNOTATION, REGION_ANNOTATION
+from catalog.annotations import ACCOUNT_ANNOTATION, ARN_ANNOTATION, REGION_ANNOTATION
 from catalog.models import Entity, Relation
 from observability.metrics.dimensions import ResourceRef, make_ref, needs_lookup, resource_ref
 from observability.models import Alarm, CloudWatchSync, ResourceDimensions

@@ -2,9 +2,9 @@
 
 from django.http import HttpRequest
 
+from catalog.annotations import CLOUDWATCH_METRICS_ANNOTATION
 from catalog.models import Entity
 from catalog.tabs import EntityTab
-from observability.metrics.extra_metrics import ANNOTATION
 from observability.metrics.golden_signals import BY_TYPE
 from observability.metrics.panels import entity_metrics
 from observability.metrics.views import range_choices
@@ -19,7 +19,7 @@ def has_metrics(entity: Entity) -> bool:
         return True
     if entity.kind_key == "resource" and entity.spec_type in BY_TYPE:
         return True
-    return ANNOTATION in entity.annotations
+    return CLOUDWATCH_METRICS_ANNOTATION in entity.annotations
 
 
 def metrics_context(request: HttpRequest, entity: Entity) -> dict:

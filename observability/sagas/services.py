@@ -32,6 +32,7 @@ from django.db.models import Case, F, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 
 from audit.services import audit_record, snapshot
+from catalog.annotations import ARN_ANNOTATION, STATE_MACHINE_ANNOTATION
 from catalog.models import Entity, Relation
 from observability.models import SagaAlert, SagaExecution, SagaStateMachine
 from observability.sagas import marking as sagas
@@ -45,7 +46,6 @@ from portal.aws.models import AwsAccount
 logger = logging.getLogger(__name__)
 
 SYSTEM = Actor.for_system("task:saga_sync")
-ARN_ANNOTATION = "amazonaws.com/arn"
 # A run that died holds its machine no longer than a task may run.
 LEASE = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
 # The timeline of a Map over thousands of items would be unreadable and large; the first states are kept.
@@ -64,14 +64,6 @@ class _Link:
     resource_id: int | None
     component_id: int | None
     owner_team_id: int | None
-
-
-def _arn_parts(arn: str) -> tuple[str, str] | None:
-    """(account id, region) of a state machine ARN, or None for anything else."""
-    parts = str(arn).split(":")
-    if len(parts) < 7 or parts[0] != "arn" or parts[2] != "states" or parts[5] != "stateMachine":
-        return None
-    return parts[4], parts[3]
 
 
 def _linked_components(resource_ids) -> dict[int, set[int]]:
@@ -93,7 +85,7 @@ def _components(ids) -> dict[int, tuple[str, int | None, dict]]:
     """Id -> (ref, owning team id, annotations) of the given Components and of every one carrying the annotation."""
     rows = (
         Entity.objects.filter(kind_key="component", orphaned=False)
-        .filter(Q(pk__in=list(ids)) | Q(document__metadata__annotations__has_key=sagas.STATE_MACHINE_ANNOTATION))
+        .filter(Q(pk__in=list(ids)) | Q(document__metadata__annotations__has_key=STATE_MACHINE_ANNOTATION))
         .order_by("ref_key")
         .values_list("id", "ref_key", "owner_team_id", "document__metadata__annotations")
     )
@@ -112,7 +104,7 @@ def _catalog_links() -> dict[str, _Link]:
 
     links: dict[str, _Link] = {}
     for resource_id, team_id, arn in resources:
-        if not isinstance(arn, str) or _arn_parts(arn) is None:
+        if not isinstance(arn, str) or sagas.state_machine_arn(arn) is None:
             continue
         candidates = sorted(pk for pk in linked.get(resource_id, ()) if pk in components)
         naming = [pk for pk in candidates if sagas.names_state_machine(components[pk][2], arn=arn)]
@@ -121,8 +113,8 @@ def _catalog_links() -> dict[str, _Link]:
         links[arn] = _Link(resource_id, component_id, owner or team_id)
     # ARNs a Component names outright, with no Resource entity (not discovered, or not tagged).
     for pk, (_, team_id, annotations) in sorted(components.items()):
-        for value in sagas.split_list(annotations.get(sagas.STATE_MACHINE_ANNOTATION)):
-            if _arn_parts(value) is not None and value not in links:
+        for value in sagas.split_list(annotations.get(STATE_MACHINE_ANNOTATION)):
+            if sagas.state_machine_arn(value) is not None and value not in links:
                 links[value] = _Link(None, pk, team_id)
     return links
 
@@ -130,12 +122,13 @@ def _catalog_links() -> dict[str, _Link]:
 def saga_machines_refresh() -> int:
     """Mirror the catalog's state machines into SagaStateMachine rows; returns how many are tracked."""
     accounts = {a.account_id: a for a in AwsAccount.objects.filter(enabled=True)}
-    links = {arn: link for arn, link in _catalog_links().items() if _arn_parts(arn)[0] in accounts}
+    links = {arn: link for arn, link in _catalog_links().items() if sagas.state_machine_arn(arn).account in accounts}
     with transaction.atomic():
         existing = {m.arn: m for m in SagaStateMachine.objects.select_for_update()}
         changed, created = [], []
         for arn, link in links.items():
-            account_id, region = _arn_parts(arn)
+            parsed = sagas.state_machine_arn(arn)
+            account_id, region = parsed.account, parsed.region
             values = {
                 "account_id": accounts[account_id].pk,
                 "region": region,
@@ -193,7 +186,7 @@ def _marking(machine: SagaStateMachine) -> sagas.Marking:
     components = [
         (ref, values)
         for pk, (ref, _, values) in _components(linked).items()
-        if pk in linked or machine.arn in sagas.split_list(values.get(sagas.STATE_MACHINE_ANNOTATION))
+        if pk in linked or machine.arn in sagas.split_list(values.get(STATE_MACHINE_ANNOTATION))
     ]
     return sagas.marking(arn=machine.arn, resource_annotations=annotations, components=components)
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
+from catalog.annotations import XRAY_NAME_ANNOTATION
 from catalog.models import Entity, Relation
-from observability.xray.service_map import XRAY_NAME_ANNOTATION, EntityLink, ServiceMap
+from observability.xray.service_map import EntityLink, ServiceMap
 
 UNDECLARED_CALL = "undeclared_call"  # this entity calls another, undeclared
 UNDECLARED_CALLER = "undeclared_caller"  # another entity calls this one, undeclared

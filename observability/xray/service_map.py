@@ -32,7 +32,6 @@ Latency p50/p99 come from the response-time histograms (nearest rank over the bu
 """
 
 import math
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -43,17 +42,17 @@ from django.conf import settings
 from django.db.models.fields.json import HasKey, KeyTextTransform, KeyTransform
 from django.db.models.functions import Lower
 
+from catalog.annotations import XRAY_NAME_ANNOTATION
 from catalog.models import Entity
 from catalog.templatetags.catalog_ui import entity_path
 from observability.xray import aws as aws_xray
 from observability.xray.aws import Calls, ServiceGraph
 from observability.xray_window import XrayWindow
-from portal.aws.clients import page_timeouts
-from portal.aws.errors import AwsError
+from portal.aws.clients import PageBudget, page_timeouts
 from portal.aws.freshness import Fetched, fetch_or_last_good
 from portal.aws.models import AwsAccount
+from portal.aws.selectors import enabled_account_regions
 
-XRAY_NAME_ANNOTATION = "meridian.io/xray-service-name"
 CLIENTS = "clients"
 
 FAULT_CRITICAL = 0.05
@@ -176,45 +175,24 @@ class SourceState:
         return f"{self.account_name} {self.region}"
 
 
-def xray_sources() -> list[tuple[AwsAccount, str]]:
-    """(account, region) for every enabled account and each of its regions (its home region if none), by name."""
-    return [
-        (account, region)
-        for account in AwsAccount.objects.filter(enabled=True).order_by("name", "id")
-        for region in (account.regions or [account.home_region])
-    ]
-
-
 def graph_cache_key(account: AwsAccount, region: str, window: XrayWindow) -> str:
     return f"xray:service-graph:{account.account_id}:{region}:{window.cache_key}"
-
-
-class PageBudgetSpent(AwsError):
-    code = "page_budget"
 
 
 def fetch_graphs(
     window: XrayWindow, sources: list[tuple[AwsAccount, str]] | None = None
 ) -> list[tuple[SourceState, ServiceGraph | None]]:
     """Each source's graph: cached, else fetched (page timeouts) while the page's AWS budget lasts, else last good."""
-    sources = xray_sources() if sources is None else sources
-    budget = settings.OBSERVABILITY_PAGE_AWS_BUDGET
+    sources = enabled_account_regions() if sources is None else sources
+    budget = PageBudget()  # cached graphs cost it nothing
     timeouts = page_timeouts()
-    spent = [0.0]  # seconds this page has waited on AWS; cached graphs cost nothing
     found = []
     for account, region in sources:
 
         def fetch(account=account, region=region):
-            if spent[0] > budget:
-                raise PageBudgetSpent(
-                    f"AWS was slow for this page, so the X-Ray graph of {account.name} {region} was not fetched "
-                    f"(after {spent[0]:.1f}s on AWS; the budget is {budget:g}s)."
-                )
-            began = time.monotonic()
-            try:
+            budget.check(f"the X-Ray graph of {account.name} {region} was not fetched")
+            with budget.spending():
                 return aws_xray.service_graph(account, region, start=window.start, end=window.end, timeouts=timeouts)
-            finally:
-                spent[0] += time.monotonic() - began
 
         result: Fetched = fetch_or_last_good(graph_cache_key(account, region, window), fetch, fresh_for=fresh_for())
         state = SourceState(

@@ -127,6 +127,12 @@ class AwsCircuitOpen(AwsUnavailable):
         self.retry_in = retry_in
 
 
+class PageBudgetSpent(AwsError):
+    """A page has waited on AWS as long as it may (portal.aws.clients.PageBudget): no new call was started."""
+
+    code = "page_budget"
+
+
 def account_label(account) -> str:
     """How messages name an account: "payments (111111111111)"."""
     if account is None:

@@ -12,12 +12,13 @@ from django.core.cache import cache
 
 from catalog import tasks
 from catalog.aws import tagged_resources
-from catalog.discovery import UNOWNED, entity_name, parse_arn, resource_type
+from catalog.discovery import UNOWNED, entity_name, resource_type
 from catalog.models import DiscoveryRun, Entity, Location, Relation
 from catalog.services import Incoming, entities_apply, location_for
 from catalog.validation import is_valid_name
 from portal.actors import Actor
 from portal.aws.accounting import count_aws_calls
+from portal.aws.arns import parse_arn
 from portal.aws.models import AwsAccount
 from portal.aws.services import parse_account_spec
 from portal.celery import app as celery_app

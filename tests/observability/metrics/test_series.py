@@ -12,6 +12,7 @@ from moto import mock_aws
 from observability.metrics.series import SeriesQuery, fetch_series
 from observability.timeranges import window_for
 from portal.aws.accounting import count_aws_calls
+from portal.aws.clients import PageBudget
 from portal.aws.models import AwsAccount
 from tests.observability.conftest import put_points
 from tests.observability.estate import ACCOUNT, REGION
@@ -156,7 +157,7 @@ def test_once_the_page_has_spent_its_budget_on_aws_no_call_starts(settings, page
     with failing_cloudwatch(*THROTTLING, delay=0.2) as endpoint:
         settings.AWS_ENDPOINT_URL = endpoint
         started = time.monotonic()
-        result, calls = fetch([query("a"), query("b", account="222222222222")], budget=0.1)
+        result, calls = fetch([query("a"), query("b", account="222222222222")], budget=PageBudget(0.1))
 
     assert calls == 1  # the first account's call took longer than the budget, so the second was not made
     assert [n.error_code for n in result.notices] == ["throttled", "page_budget"]

@@ -212,7 +212,7 @@ def test_once_the_page_budget_is_spent_other_accounts_get_their_last_good_graph_
     from portal.aws.models import AwsAccount
 
     AwsAccount.objects.create(name="meridian-zz", account_id="333333333333", regions=["eu-west-1"])
-    settings.OBSERVABILITY_PAGE_AWS_BUDGET = 0  # spent as soon as the first call returns
+    settings.AWS_PAGE_BUDGET = 0  # spent as soon as the first call returns
 
     with count_aws_calls() as aws_calls:
         response = client_as("viewer").get(MAP)
