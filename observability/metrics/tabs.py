@@ -7,8 +7,7 @@ from catalog.models import Entity
 from catalog.tabs import EntityTab
 from observability.metrics.golden_signals import BY_TYPE
 from observability.metrics.panels import entity_metrics
-from observability.metrics.views import range_choices
-from observability.timeranges import DEFAULT_RANGE, TimeRangeError, parse_window, window_for
+from observability.timeranges import CHART_RANGES
 
 SCRIPTS = ("vendor/plotly/plotly.min.js", "observability/charts.js")
 
@@ -23,23 +22,12 @@ def has_metrics(entity: Entity) -> bool:
 
 
 def metrics_context(request: HttpRequest, entity: Entity) -> dict:
-    try:
-        window = parse_window(request.GET)
-    except TimeRangeError as error:
+    window, range_error = CHART_RANGES.read(request.GET)
+    context = {"window": window, "range_choices": CHART_RANGES.choices(), "params": request.GET}
+    if range_error:
         # Nothing is fetched for a range that makes no sense; the form says what to fix.
-        return {
-            "range_error": str(error),
-            "tab_status": 400,
-            "window": window_for(DEFAULT_RANGE),
-            "range_choices": range_choices(),
-            "params": request.GET,
-        }
-    return {
-        "view": entity_metrics(entity, window),
-        "window": window,
-        "range_choices": range_choices(),
-        "params": request.GET,
-    }
+        return {**context, "range_error": range_error, "tab_status": 400}
+    return {**context, "view": entity_metrics(entity, window)}
 
 
 def metrics_tab() -> EntityTab:

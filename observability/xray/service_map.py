@@ -45,9 +45,9 @@ from django.db.models.functions import Lower
 from catalog.annotations import XRAY_NAME_ANNOTATION
 from catalog.models import Entity
 from catalog.templatetags.catalog_ui import entity_path
+from observability.timeranges import Window
 from observability.xray import aws as aws_xray
 from observability.xray.aws import Calls, ServiceGraph
-from observability.xray_window import XrayWindow
 from portal.aws.clients import PageBudget, page_timeouts
 from portal.aws.freshness import Fetched, fetch_or_last_good
 from portal.aws.models import AwsAccount
@@ -175,12 +175,12 @@ class SourceState:
         return f"{self.account_name} {self.region}"
 
 
-def graph_cache_key(account: AwsAccount, region: str, window: XrayWindow) -> str:
+def graph_cache_key(account: AwsAccount, region: str, window: Window) -> str:
     return f"xray:service-graph:{account.account_id}:{region}:{window.cache_key}"
 
 
 def fetch_graphs(
-    window: XrayWindow, sources: list[tuple[AwsAccount, str]] | None = None
+    window: Window, sources: list[tuple[AwsAccount, str]] | None = None
 ) -> list[tuple[SourceState, ServiceGraph | None]]:
     """Each source's graph: cached, else fetched (page timeouts) while the page's AWS budget lasts, else last good."""
     sources = enabled_account_regions() if sources is None else sources
@@ -357,7 +357,7 @@ class MapEdge:
 @dataclass
 class ServiceMap:
     scope: Scope
-    window: XrayWindow
+    window: Window
     nodes: list[MapNode]  # by key
     edges: list[MapEdge]  # by (source, target)
     sources: list[SourceState]
@@ -478,7 +478,7 @@ def narrowed(smap: "ServiceMap", scope: Scope) -> "ServiceMap":
     return ServiceMap(scope=scope, window=smap.window, nodes=nodes, edges=edges, sources=smap.sources)
 
 
-def service_map(window: XrayWindow, scope: Scope, *, sources: list[tuple[AwsAccount, str]] | None = None) -> ServiceMap:
+def service_map(window: Window, scope: Scope, *, sources: list[tuple[AwsAccount, str]] | None = None) -> ServiceMap:
     fetched = fetch_graphs(window, sources)
     nodes, edges = merge_graphs(fetched)
     links = entities_for_names(n.name for n in nodes if not n.is_client)

@@ -17,10 +17,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from observability.timeranges import Window
 from observability.xray import aws as aws_xray
 from observability.xray.aws import SummaryPage, Trace, TraceSummary, XrayInvalidRequest
 from observability.xray.service_map import fresh_for
-from observability.xray_window import XrayWindow
 from portal.aws.clients import PageBudget, page_timeouts
 from portal.aws.freshness import fetch_or_last_good
 from portal.aws.models import AwsAccount
@@ -71,7 +71,7 @@ def clean_expression(raw: str | None) -> str:
 @dataclass(frozen=True)
 class TraceList:
     source: Source
-    window: XrayWindow
+    window: Window
     expression: str
     summaries: list[TraceSummary]  # newest first
     next_token: str
@@ -86,7 +86,7 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 
-def trace_list(source: Source, window: XrayWindow, expression: str, *, page_token: str = "") -> TraceList:
+def trace_list(source: Source, window: Window, expression: str, *, page_token: str = "") -> TraceList:
     refused: list[XrayInvalidRequest] = []
 
     def fetch() -> SummaryPage:

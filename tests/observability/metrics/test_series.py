@@ -10,7 +10,7 @@ from django.utils import timezone
 from moto import mock_aws
 
 from observability.metrics.series import SeriesQuery, fetch_series
-from observability.timeranges import window_for
+from observability.timeranges import CHART_RANGES
 from portal.aws.accounting import count_aws_calls
 from portal.aws.clients import PageBudget
 from portal.aws.models import AwsAccount
@@ -40,7 +40,7 @@ def fetch(queries, range_key="1h", *, later=False, **kwargs):
     apply) but its last good data is still kept."""
     now = _MOMENT["now"] + (timedelta(minutes=1) if later else timedelta(0))
     with count_aws_calls() as calls:
-        result = fetch_series(queries, window_for(range_key, now=now), **kwargs)
+        result = fetch_series(queries, CHART_RANGES.preset(range_key, now=now), **kwargs)
     return result, calls[("cloudwatch", "GetMetricData")]
 
 
@@ -136,7 +136,7 @@ def test_unreachable_then_the_breaker_opens_and_pages_stop_trying(settings, page
         assert result.notices[0].error_code == "endpoint_unreachable"
 
     with count_aws_calls() as calls:
-        result = fetch_series([query("orders")], window_for("1h", now=_MOMENT["now"] + timedelta(minutes=1)))
+        result = fetch_series([query("orders")], CHART_RANGES.preset("1h", now=_MOMENT["now"] + timedelta(minutes=1)))
 
     assert calls.total_attempts == 0  # refused by the breaker without touching the network
     assert result.notices[0].error_code == "circuit_open"
