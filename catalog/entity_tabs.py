@@ -149,8 +149,6 @@ def apis_context(request: HttpRequest, entity: Entity) -> dict:
 
 # --- AWS resources ------------------------------------------------------------------------------------------
 
-# Annotations AWS discovery writes (catalog.discovery); Backstage's AWS module uses the ARN one too.
-
 
 def aws_resources_context(request: HttpRequest, entity: Entity) -> dict:
     """Resources this component depends on (its spec.dependsOn), or that name it (their spec.dependencyOf,

@@ -23,9 +23,7 @@ FIRING_SHOWN = 50
 def index(request):
     context = {
         "teams": Team.objects.order_by("name"),
-        "systems": Entity.objects.filter(kind_key="system", orphaned=False)
-        .order_by("namespace", "name")
-        .only("id", "namespace", "name", "title", "kind", "kind_key"),
+        "systems": catalog_selectors.system_list(),
         "firing": Alarm.objects.filter(state=Alarm.State.ALARM).select_related("account")[:FIRING_SHOWN],
         "syncs": selectors.sync_states(),
     }

@@ -41,12 +41,6 @@ def entity_sagas(entity) -> list[SagaStateMachine]:
     )
 
 
-def saga_machine(pk) -> SagaStateMachine | None:
-    return (
-        SagaStateMachine.objects.select_related("account", "resource", "component", "owner_team").filter(pk=pk).first()
-    )
-
-
 # --- executions ------------------------------------------------------------------------------------------------
 
 

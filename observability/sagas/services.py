@@ -32,8 +32,8 @@ from django.db.models import Case, F, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 
 from audit.services import audit_record, snapshot
-from catalog.annotations import ARN_ANNOTATION, STATE_MACHINE_ANNOTATION
-from catalog.models import Entity, Relation
+from catalog import selectors as catalog_selectors
+from catalog.annotations import STATE_MACHINE_ANNOTATION
 from observability.models import SagaAlert, SagaExecution, SagaStateMachine
 from observability.sagas import marking as sagas
 from observability.sagas.aws import RUNNING, StepFunctions
@@ -66,40 +66,16 @@ class _Link:
     owner_team_id: int | None
 
 
-def _linked_components(resource_ids) -> dict[int, set[int]]:
-    """Resource id -> ids of the Components linked to it: the resource's spec.dependencyOf (how AWS discovery
-    links what it finds by the `service` tag) or the component's spec.dependsOn. Two queries."""
-    linked: dict[int, set[int]] = {}
-    for resource_id, component_id in Relation.objects.filter(
-        source_id__in=resource_ids, type="dependencyOf", target__kind_key="component"
-    ).values_list("source_id", "target_id"):
-        linked.setdefault(resource_id, set()).add(component_id)
-    for component_id, resource_id in Relation.objects.filter(
-        target_id__in=resource_ids, type="dependsOn", source__kind_key="component"
-    ).values_list("source_id", "target_id"):
-        linked.setdefault(resource_id, set()).add(component_id)
-    return linked
-
-
 def _components(ids) -> dict[int, tuple[str, int | None, dict]]:
     """Id -> (ref, owning team id, annotations) of the given Components and of every one carrying the annotation."""
-    rows = (
-        Entity.objects.filter(kind_key="component", orphaned=False)
-        .filter(Q(pk__in=list(ids)) | Q(document__metadata__annotations__has_key=STATE_MACHINE_ANNOTATION))
-        .order_by("ref_key")
-        .values_list("id", "ref_key", "owner_team_id", "document__metadata__annotations")
-    )
-    return {pk: (ref, team, annotations or {}) for pk, ref, team, annotations in rows}
+    found = catalog_selectors.components_with_annotations(ids, or_having=STATE_MACHINE_ANNOTATION)
+    return {pk: (c.ref_key, c.owner_team_id, c.annotations) for pk, c in found.items()}
 
 
 def _catalog_links() -> dict[str, _Link]:
     """ARN -> the Resource, Component and team the catalog links it to (four queries, whatever the count)."""
-    resources = list(
-        Entity.objects.filter(kind_key="resource", spec_type="state-machine", orphaned=False).values_list(
-            "id", "owner_team_id", f"document__metadata__annotations__{ARN_ANNOTATION}"
-        )
-    )
-    linked = _linked_components([pk for pk, _, _ in resources])
+    resources = [(r.entity_id, r.owner_team_id, r.arn) for r in catalog_selectors.resources_of_type("state-machine")]
+    linked = catalog_selectors.components_of_resources([pk for pk, _, _ in resources])
     components = _components({pk for ids in linked.values() for pk in ids})
 
     links: dict[str, _Link] = {}
@@ -178,9 +154,12 @@ def _marking(machine: SagaStateMachine) -> sagas.Marking:
     its Resource (then by name or ARN) or, linked or not, when it names the ARN."""
     annotations = None
     if machine.resource_id:
-        document = Entity.objects.filter(pk=machine.resource_id).values_list("document", flat=True).first()
-        annotations = ((document or {}).get("metadata") or {}).get("annotations") or {}
-    linked = _linked_components([machine.resource_id]).get(machine.resource_id, set()) if machine.resource_id else set()
+        annotations = catalog_selectors.entity_annotations(machine.resource_id)
+    linked = (
+        catalog_selectors.components_of_resources([machine.resource_id]).get(machine.resource_id, set())
+        if machine.resource_id
+        else set()
+    )
     if machine.component_id:
         linked.add(machine.component_id)
     components = [
