@@ -24,7 +24,7 @@ from catalog.importing import import_upload_for
 from catalog.models import Entity, EntityTag
 from catalog.refs import RefError, parse_ref
 from catalog.row_badges import row_badges
-from catalog.tabs import tab_for, tabs_for
+from catalog.tabs import header_badges_for, tab_for, tabs_for
 from catalog.templatetags.catalog_ui import entity_url, ref_short
 from portal.actors import Actor
 from portal.models import Role
@@ -192,6 +192,7 @@ def entity_detail(request, namespace, kind, name, tab=""):
     context = {
         "entity": entity,
         "tabs": tabs_for(entity),
+        "header_badges": [badge.template for badge in header_badges_for(entity)],
         "active_tab": active,
         "may_change": can(request.user, CHANGE, entity),
     }

@@ -14,7 +14,7 @@ class ObservabilityConfig(AppConfig):
 
         from catalog.row_badges import register_row_badges
         from catalog.signals import resources_discovered
-        from catalog.tabs import register_tab
+        from catalog.tabs import HeaderBadge, register_header_badge, register_tab
 
         # Celery finds each app's tasks.py; the parts' tasks live one level down, so they are imported here.
         from observability.metrics import tasks as _metrics_tasks  # noqa: F401
@@ -22,6 +22,7 @@ class ObservabilityConfig(AppConfig):
         from observability.metrics.tabs import metrics_tab
         from observability.metrics.version import alarms_changed
         from observability.sagas import tasks as _saga_tasks  # noqa: F401
+        from observability.sagas.marking import has_saga_alerts
         from observability.sagas.tabs import sagas_tab
         from observability.sagas.tasks import sweep_after_discovery
         from observability.xray.tabs import register_xray_ui
@@ -31,6 +32,11 @@ class ObservabilityConfig(AppConfig):
         register_tab(metrics_tab())
         register_tab(sagas_tab())
         register_xray_ui()
+        # The entity page's header line: alarm state (or a System's dashboard), open saga alerts.
+        register_header_badge(HeaderBadge(key="alarms", template="observability/metrics/_entity_header.html"))
+        register_header_badge(
+            HeaderBadge(key="saga-alerts", template="observability/sagas/_entity_header.html", applies=has_saga_alerts)
+        )
 
         # Alarm state on the catalog list's rows (catalog.row_badges, one batch per page).
         register_row_badges("alarms", alarm_badges)

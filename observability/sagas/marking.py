@@ -104,6 +104,12 @@ def has_sagas_tab(entity) -> bool:
     return STATE_MACHINE_ANNOTATION in entity.annotations or "step-functions" in entity.tags
 
 
+def has_saga_alerts(entity) -> bool:
+    """Whether an entity can have saga alerts (they hang off Components and state-machine Resources), from the
+    row alone: other entity pages spend no query on them."""
+    return entity.kind_key == "component" or (entity.kind_key, entity.spec_type) == ("resource", "state-machine")
+
+
 # --- marking: is this state machine a saga? -----------------------------------------------------------------
 
 

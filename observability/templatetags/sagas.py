@@ -8,6 +8,7 @@
 from django import template
 
 from observability.sagas import selectors as saga_selectors
+from observability.sagas.marking import has_saga_alerts
 
 register = template.Library()
 
@@ -29,8 +30,7 @@ def outcome_badge(outcome: str) -> str:
 
 @register.inclusion_tag("observability/sagas/_entity_alerts.html")
 def entity_saga_alerts(entity):
-    # Sagas hang off Components and state-machine Resources only: other pages spend no query on them.
-    if entity.kind_key != "component" and (entity.kind_key, entity.spec_type) != ("resource", "state-machine"):
+    if not has_saga_alerts(entity):
         return {"counts": {}}
     counts = saga_selectors.entity_open_alert_counts(entity)
     return {
