@@ -60,8 +60,10 @@ INSTALLED_APPS = [
     "catalog",
     "observability",
     "audit",
-    "sandbox",
 ]
+# The embedded AWS, for `make run` and the tests; production talks to real AWS and does not install it.
+if not PRODUCTION:
+    INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
     "portal.request_context.RequestContextMiddleware",

@@ -21,9 +21,9 @@ from portal.aws.accounting import count_aws_calls
 from portal.aws.models import AwsAccount
 from portal.aws.services import parse_account_spec
 from portal.celery import app as celery_app
-from portal.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from portal.models import Team
 from sandbox.estate import CATALOG_DIR
+from sandbox.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from sandbox.seed import SANDBOX_CREDENTIALS
 
 PROD, PAYMENTS = "123456789012", "210987654321"

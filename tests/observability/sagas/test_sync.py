@@ -19,9 +19,9 @@ from portal.aws.accounting import count_aws_calls
 from portal.aws.models import AwsAccount
 from portal.aws.pacing import Pacer
 from portal.aws.services import parse_account_spec
-from portal.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from sandbox.estate import CATALOG_DIR
 from sandbox.extensions.lambda_outcomes import FAILURES_KEY
+from sandbox.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from tests.observability.faults import closed_port_url
 from tests.observability.sagas import machines
 from tests.observability.sagas.estate import TAGS, component_document
