@@ -306,7 +306,7 @@ def test_an_outage_is_recorded_and_the_last_entities_are_kept(estate, settings):
     outcome = run(prod(), "eu-west-1")
 
     assert (outcome.status, outcome.error_code) == ("error", "endpoint_unreachable")
-    assert "Cannot connect to the embedded AWS sandbox" in outcome.error
+    assert "Cannot connect to the AWS endpoint" in outcome.error
     assert outcome.last_success_at == first.last_success_at and outcome.found == first.found
     assert dict(Entity.objects.filter(kind_key="resource").values_list("pk", "etag")) == kept
     assert not Entity.objects.filter(orphaned=True).exists()

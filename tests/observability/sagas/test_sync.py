@@ -365,7 +365,7 @@ def test_an_unreachable_endpoint_is_recorded_and_stored_executions_are_kept(orde
     machine, _ = sync(machine)
 
     assert (machine.status, machine.error_code) == (SagaStateMachine.Status.ERROR, "endpoint_unreachable")
-    assert "Cannot connect to the embedded AWS sandbox" in machine.error
+    assert "Cannot connect to the AWS endpoint" in machine.error
     assert machine.last_success_at is not None
     assert SagaExecution.objects.get().outcome == "committed"
 
