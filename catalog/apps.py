@@ -5,3 +5,16 @@ class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = "Service catalog"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from catalog import team_panels
+        from catalog.services import team_entities_link_on_create
+        from portal.teams.panels import register_team_panel
+        from portal.teams.signals import team_created
+
+        # The team page's scorecard and owned entities (portal.teams.panels: the portal knows no feature app).
+        for panel in team_panels.team_panels():
+            register_team_panel(panel)
+
+        # A team made anywhere (the admin, demo_users, a Group's import) gets the entities its Group already owns.
+        team_created.connect(team_entities_link_on_create, dispatch_uid="catalog.team-entities-link")

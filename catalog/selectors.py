@@ -719,3 +719,31 @@ def declared_dependencies(caller_ids: Iterable[int], *, annotation: str) -> list
 
 def _brief_of(entity: Entity) -> EntityBrief:
     return EntityBrief(**{name: getattr(entity, name) for name in BRIEF_FIELDS})
+
+
+# --- a team's entities --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamEntities:
+    owner_ref: str  # the team's Group, as spec.owner names it: group:default/<slug>
+    shown: list[Entity]  # the first ones, by kind, with their stored scores
+    count: int  # all of them
+
+
+def team_owned_entities(*, team_slug: str, limit: int) -> TeamEntities:
+    """The first `limit` entities a team owns, by kind, and how many it owns.
+
+    Owned means spec.owner names the team's Group (group:default/<slug>), the same filter the catalog's
+    ?owner= link uses, so the count here and the catalog's agree. Two queries at most: the rows, and the
+    count only when there may be more than were read.
+    """
+    owner_ref = team_owner_ref(team_slug)
+    owned = (
+        entity_list(params={"owner": [owner_ref], "sort": "kind"})
+        .select_related("score")
+        .defer("document", "search_text")
+    )
+    shown = list(owned[:limit])
+    count = len(shown) if len(shown) < limit else owned.count()
+    return TeamEntities(owner_ref=owner_ref, shown=shown, count=count)

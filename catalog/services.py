@@ -394,15 +394,13 @@ def _ensure_teams(actor: Actor, groups: list[_Doc]) -> None:
             continue  # e.g. "team.a": a valid Group name, but not a Team slug
         profile = (doc.document.get("spec") or {}).get("profile") or {}
         name = profile.get("displayName") if isinstance(profile.get("displayName"), str) else ""
-        team = team_create(
+        # Entities already owned by this Group, imported before it, now belong to the Team too: team_create
+        # sends team_created, whose receiver (team_entities_link_on_create) links them in this transaction.
+        team_create(
             actor=system,
             slug=slug,
             name=(name or doc.fields["title"] or slug)[:200],
             description=doc.fields["description"],
-        )
-        # Entities already owned by this Group, imported before it, now belong to the Team too.
-        Entity.objects.filter(owner_key=ref_key("group", TEAM_NAMESPACE, slug), owner_team__isnull=True).update(
-            owner_team=team
         )
 
 
@@ -677,7 +675,17 @@ def entity_delete(*, actor: Actor, entity: Entity) -> None:
 
 
 def team_entities_link(*, team: Team) -> int:
-    """Give a Team made outside the catalog the entities whose spec.owner already names its Group."""
-    return Entity.objects.filter(owner_key=ref_key("group", TEAM_NAMESPACE, team.slug), owner_team__isnull=True).update(
-        owner_team=team
-    )
+    """Give a new Team the entities whose spec.owner already names its Group (imported before the Team was
+    made, in the admin, by `demo_users` or by a Group's import): `owner_team` is what permissions check."""
+    linked = Entity.objects.filter(
+        owner_key=ref_key("group", TEAM_NAMESPACE, team.slug), owner_team__isnull=True
+    ).update(owner_team=team)
+    if linked:
+        catalog_changed()
+    return linked
+
+
+def team_entities_link_on_create(sender, *, team: Team, **kwargs) -> None:
+    """The receiver of portal.teams.signals.team_created (connected in CatalogConfig.ready): sent inside the
+    creating transaction, so the team and its entities' link commit together."""
+    team_entities_link(team=team)

@@ -60,8 +60,10 @@ INSTALLED_APPS = [
     "catalog",
     "observability",
     "audit",
-    "sandbox",
 ]
+# The embedded AWS, for `make run` and the tests; production talks to real AWS and does not install it.
+if not PRODUCTION:
+    INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
     "portal.request_context.RequestContextMiddleware",
@@ -258,7 +260,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- AWS ----------------------------------------------------------------------
-# Set by the sandbox for every portal process under `make run`; unset against real AWS.
+# Another endpoint than AWS's own: the embedded sandbox, LocalStack or a VPC endpoint; unset for real AWS.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
 AWS_DEFAULT_REGION = env.str("AWS_DEFAULT_REGION", default="eu-west-1")
 AWS_CONNECT_TIMEOUT = env.float("AWS_CONNECT_TIMEOUT", default=2.0)

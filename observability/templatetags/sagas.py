@@ -1,7 +1,6 @@
 """Saga pieces for any page: `{% load sagas %}`.
 
 {% entity_saga_alerts entity %}   open saga alerts of an entity, for its page header
-{% team_saga_alerts team %}       a team's open saga alerts, for its team page
 {{ execution.outcome|outcome_badge }}   the Bootstrap badge class of an outcome
 """
 
@@ -39,9 +38,3 @@ def entity_saga_alerts(entity):
         "total": sum(counts.values()),
         "href": saga_selectors.entity_open_alerts_link(entity, counts),
     }
-
-
-@register.inclusion_tag("observability/sagas/_team_alerts.html")
-def team_saga_alerts(team):
-    alerts, total = saga_selectors.team_open_alerts(team)
-    return {"team": team, "alerts": alerts, "total": total}

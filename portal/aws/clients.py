@@ -15,7 +15,7 @@ timeouts, retries, endpoint, call accounting and circuit breaker:
   is infrastructure only the portal reaches (Redis in production).
 - `botocore.config.Config`: standard retry mode with AWS_MAX_ATTEMPTS attempts in all, the
   AWS_CONNECT_TIMEOUT/AWS_READ_TIMEOUT timeouts, and AWS_ENDPOINT_URL when
-  set (the sandbox). Nothing else differs between the sandbox and AWS.
+  set (the sandbox, LocalStack, a VPC endpoint). Nothing else differs between them and AWS.
 - `timeouts=page_timeouts()` for a call made while a person waits for a page (the
   AWS_PAGE_* settings: about a second to connect, two to answer, no retry): a slow
   AWS then costs the page a couple of seconds at most, and the page shows its last
