@@ -205,7 +205,7 @@ def main():
         settings.AWS_ENDPOINT_URL = endpoint
         if args.page_read_timeout is not None:
             settings.AWS_PAGE_READ_TIMEOUT = args.page_read_timeout
-            settings.OBSERVABILITY_PAGE_AWS_BUDGET = max(settings.OBSERVABILITY_PAGE_AWS_BUDGET, args.page_read_timeout)
+            settings.AWS_PAGE_BUDGET = max(settings.AWS_PAGE_BUDGET, args.page_read_timeout)
         started = time.perf_counter()
         user, names = _build(args.services, endpoint)
         built = time.perf_counter() - started

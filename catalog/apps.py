@@ -7,7 +7,18 @@ class CatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # The registry (catalog.tabs) knows no tab; the catalog's own are added here, as other apps add theirs.
+        from catalog import team_panels
         from catalog.entity_tabs import register_builtin_tabs
+        from catalog.services import team_entities_link_on_create
+        from portal.teams.panels import register_team_panel
+        from portal.teams.signals import team_created
 
+        # The registry (catalog.tabs) knows no tab; the catalog's own are added here, as other apps add theirs.
         register_builtin_tabs()
+
+        # The team page's scorecard and owned entities (portal.teams.panels: the portal knows no feature app).
+        for panel in team_panels.team_panels():
+            register_team_panel(panel)
+
+        # A team made anywhere (the admin, demo_users, a Group's import) gets the entities its Group already owns.
+        team_created.connect(team_entities_link_on_create, dispatch_uid="catalog.team-entities-link")

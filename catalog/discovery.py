@@ -34,26 +34,29 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from catalog.annotations import (
+    ACCOUNT_ANNOTATION,
+    ARN_ANNOTATION,
+    ECS_SERVICE_ARN_ANNOTATION,
+    ECS_SERVICE_TAGS_ANNOTATION,
+    LAMBDA_NAME_ANNOTATION,
+    LAMBDA_REGION_ANNOTATION,
+    REGION_ANNOTATION,
+    TAGS_ANNOTATION,
+)
 from catalog.aws import TaggedResource, tagged_resources
 from catalog.models import DiscoveryRun, Entity, Location
 from catalog.services import Incoming, entities_apply, location_for
 from catalog.signals import resources_discovered
 from catalog.validation import is_valid_name
 from portal.actors import Actor
+from portal.aws.arns import Arn, parse_arn
 from portal.aws.errors import AwsError
 
 logger = logging.getLogger(__name__)
 
 TEAM_TAG = "team"
 UNOWNED = "group:default/unowned"
-ARN_ANNOTATION = "amazonaws.com/arn"
-ACCOUNT_ANNOTATION = "amazonaws.com/account-id"
-REGION_ANNOTATION = "meridian.io/aws-region"
-TAGS_ANNOTATION = "meridian.io/aws-tags"
-ECS_SERVICE_ARN_ANNOTATION = "aws.amazon.com/amazon-ecs-service-arn"
-ECS_SERVICE_TAGS_ANNOTATION = "aws.amazon.com/amazon-ecs-service-tags"
-LAMBDA_NAME_ANNOTATION = "aws.com/lambda-function-name"
-LAMBDA_REGION_ANNOTATION = "aws.com/lambda-region"
 
 # (ARN service, resource type) -> (spec.type, what people call it). The resource type is the ARN
 # resource's first segment ("table" in table/orders); services whose ARNs end in a bare name
@@ -89,56 +92,7 @@ RESOURCE_TYPES: dict[tuple[str, str], tuple[str, str]] = {
 # Versions and running instances of something, not things of their own: a task definition gets
 # a new revision on every deploy, a task lives minutes. Their service is the Resource.
 SKIPPED_TYPES = frozenset({("ecs", "task-definition"), ("ecs", "task"), ("ecs", "container-instance")})
-_BARE_NAME_SERVICES = frozenset({"sqs", "sns", "s3"})
 _NOT_NAME_CHARS = re.compile(r"[^A-Za-z0-9]+")
-
-
-@dataclass(frozen=True)
-class Arn:
-    arn: str
-    service: str
-    region: str
-    account: str
-    resource_type: str  # "" for bare names
-    resource_id: str  # what follows the type, e.g. "meridian-commerce/orders-api"
-
-    @property
-    def short_name(self) -> str:
-        """The resource's own name: the last path segment ("orders-api" of cluster/orders-api), except
-        for load balancers and target groups, whose ARNs end in a generated id after their name
-        (loadbalancer/app/<name>/<id>, targetgroup/<name>/<id>)."""
-        segments = self.resource_id.rstrip("/").split("/")
-        if self.service == "elasticloadbalancing" and len(segments) >= 2:
-            if self.resource_type == "loadbalancer" and len(segments) == 3:  # app|net|gwy/<name>/<id>
-                return segments[1]
-            if self.resource_type == "targetgroup":
-                return segments[0]
-        return segments[-1]
-
-
-def parse_arn(arn: str) -> Arn | None:
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
-        return None
-    _, _, service, region, account, resource = parts
-    resource = resource.lstrip("/")
-    if service in _BARE_NAME_SERVICES:
-        if service == "sns" and ":" in resource:
-            return None  # a subscription (topic:id), not a topic
-        return Arn(arn, service, region, account, "", resource)
-    kind, sep, rest = _split(resource)
-    if not sep:
-        return Arn(arn, service, region, account, "", kind)
-    if service == "lambda":
-        rest = rest.split(":", 1)[0]  # function:name:alias -> the function
-    return Arn(arn, service, region, account, kind, rest)
-
-
-def _split(resource: str) -> tuple[str, str, str]:
-    found = re.search(r"[/:]", resource)
-    if not found:
-        return resource, "", ""
-    return resource[: found.start()], found.group(), resource[found.end() :]
 
 
 def resource_type(arn: Arn) -> tuple[str, str]:

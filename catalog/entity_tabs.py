@@ -4,6 +4,7 @@ other apps' tabs."""
 from django.http import HttpRequest
 
 from catalog import selectors
+from catalog.annotations import ACCOUNT_ANNOTATION, ARN_ANNOTATION, REGION_ANNOTATION
 from catalog.definitions import render_definition
 from catalog.graph_figure import FigureEdge, FigureNode, dependency_figure
 from catalog.models import Entity, Location
@@ -147,11 +148,6 @@ def apis_context(request: HttpRequest, entity: Entity) -> dict:
 
 
 # --- AWS resources ------------------------------------------------------------------------------------------
-
-# Annotations AWS discovery writes (catalog.discovery); Backstage's AWS module uses the ARN one too.
-ARN_ANNOTATION = "amazonaws.com/arn"
-ACCOUNT_ANNOTATION = "amazonaws.com/account-id"
-REGION_ANNOTATION = "meridian.io/aws-region"
 
 
 def aws_resources_context(request: HttpRequest, entity: Entity) -> dict:

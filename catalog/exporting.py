@@ -18,9 +18,9 @@ from collections.abc import Iterable, Iterator
 import yaml
 from django.db.models import QuerySet
 
+from catalog.annotations import ORPHAN_ANNOTATION
 from catalog.importing.reading import reads_back_as_string
 from catalog.models import Entity, Location
-from catalog.services import ORPHAN_ANNOTATION
 
 _CHUNK = 2000
 

@@ -12,14 +12,12 @@ Conventions a team follows to pass them (also in docs/catalog.md):
   the component in `spec.dependencyOf` or that the component names in `spec.dependsOn`.
 """
 
+from catalog.annotations import ONCALL_ANNOTATION, ONCALL_ANNOTATION_PREFIXES, RUNBOOK_ANNOTATION
 from catalog.models import Entity, Location, Relation, ScoreLevel
 from catalog.refs import RefError, parse_ref
 from catalog.scorecards.api_definitions import definition_problem
 from catalog.scorecards.registry import ScoringContext, context_provider, rule
 
-RUNBOOK_ANNOTATION = "meridian.io/runbook"
-ONCALL_ANNOTATION = "meridian.io/oncall"
-ONCALL_ANNOTATION_PREFIXES = ("pagerduty.com/", "opsgenie.com/")
 OWNED_KINDS = {"component", "api", "resource", "system", "domain"}
 OWNER_KINDS = ("group", "user")
 # Components of these types run nowhere, so "linked AWS resources" does not apply to them.

@@ -36,6 +36,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from audit.services import audit_record, audit_record_many
+from catalog.annotations import ORPHAN_ANNOTATION
 from catalog.models import Entity, EntityTag, Location, Relation
 from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_ref, ref_key
 from catalog.validation import (
@@ -55,7 +56,6 @@ from portal.teams.services import team_create
 
 logger = logging.getLogger(__name__)
 
-ORPHAN_ANNOTATION = "backstage.io/orphan"
 API_LOCATION_TARGET = "api"  # the one Location of type "api": entities created through the REST API or UI
 TEAM_NAMESPACE = DEFAULT_NAMESPACE
 _CHUNK = 500  # keys per IN (...) and rows per bulk statement, well inside every database's limits
@@ -450,15 +450,13 @@ def _ensure_teams(actor: Actor, groups: list[_Doc]) -> None:
             continue  # e.g. "team.a": a valid Group name, but not a Team slug
         profile = (doc.document.get("spec") or {}).get("profile") or {}
         name = profile.get("displayName") if isinstance(profile.get("displayName"), str) else ""
-        team = team_create(
+        # Entities already owned by this Group, imported before it, now belong to the Team too: team_create
+        # sends team_created, whose receiver (team_entities_link_on_create) links them in this transaction.
+        team_create(
             actor=system,
             slug=slug,
             name=(name or doc.fields["title"] or slug)[:200],
             description=doc.fields["description"],
-        )
-        # Entities already owned by this Group, imported before it, now belong to the Team too.
-        Entity.objects.filter(owner_key=ref_key("group", TEAM_NAMESPACE, slug), owner_team__isnull=True).update(
-            owner_team=team
         )
 
 
@@ -733,7 +731,17 @@ def entity_delete(*, actor: Actor, entity: Entity) -> None:
 
 
 def team_entities_link(*, team: Team) -> int:
-    """Give a Team made outside the catalog the entities whose spec.owner already names its Group."""
-    return Entity.objects.filter(owner_key=ref_key("group", TEAM_NAMESPACE, team.slug), owner_team__isnull=True).update(
-        owner_team=team
-    )
+    """Give a new Team the entities whose spec.owner already names its Group (imported before the Team was
+    made, in the admin, by `demo_users` or by a Group's import): `owner_team` is what permissions check."""
+    linked = Entity.objects.filter(
+        owner_key=ref_key("group", TEAM_NAMESPACE, team.slug), owner_team__isnull=True
+    ).update(owner_team=team)
+    if linked:
+        catalog_changed()
+    return linked
+
+
+def team_entities_link_on_create(sender, *, team: Team, **kwargs) -> None:
+    """The receiver of portal.teams.signals.team_created (connected in CatalogConfig.ready): sent inside the
+    creating transaction, so the team and its entities' link commit together."""
+    team_entities_link(team=team)

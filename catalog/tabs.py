@@ -20,6 +20,10 @@ context), e.g. a notice loaded after the page by htmx, so the overview never wai
 
     register_overview_panel(OverviewPanel(key="xray", template="observability/xray/_overview_loader.html",
                                           applies=lambda entity: entity.kind_key == "component"))
+
+and badges in the header line that every tab shows (an alarm state, open alerts):
+
+    register_header_badge(HeaderBadge(key="alarms", template="observability/metrics/_entity_header.html"))
 """
 
 from collections.abc import Callable
@@ -95,3 +99,27 @@ def register_overview_panel(panel: OverviewPanel) -> None:
 
 def overview_panels_for(entity: Entity) -> list[OverviewPanel]:
     return [panel for panel in _overview_panels if panel.applies(entity)]
+
+
+@dataclass(frozen=True)
+class HeaderBadge:
+    """A template included in the header line of every tab of an entity page (after its kind, type and
+    lifecycle), with the page's context: an alarm state, open alerts, a dashboard link. It costs every tab of
+    the page, so it should be a query or two at most, and `applies` keeps it off the entities it has nothing for."""
+
+    key: str
+    template: str
+    applies: Callable[[Entity], bool] = field(default=_always)
+
+
+_header_badges: list[HeaderBadge] = []
+
+
+def register_header_badge(badge: HeaderBadge) -> None:
+    if any(existing.key == badge.key for existing in _header_badges):
+        raise ValueError(f"a header badge {badge.key!r} is already registered")
+    _header_badges.append(badge)
+
+
+def header_badges_for(entity: Entity) -> list[HeaderBadge]:
+    return [badge for badge in _header_badges if badge.applies(entity)]

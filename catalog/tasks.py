@@ -8,6 +8,7 @@ from celery import shared_task
 from catalog import discovery, services
 from catalog.scorecards import services as scorecards
 from portal.aws.models import AwsAccount
+from portal.aws.selectors import enabled_account_regions
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +30,8 @@ def catalog_discover(account_pk: int, region: str, force: bool = False) -> None:
 @shared_task(name="catalog.tasks.catalog_discover_all", ignore_result=True)
 def catalog_discover_all() -> None:
     """Periodic: one discovery task per enabled account and region."""
-    for account in AwsAccount.objects.filter(enabled=True).order_by("pk"):
-        for region in account.regions or [account.home_region]:
-            catalog_discover.delay(account.pk, region)
+    for account, region in enabled_account_regions():
+        catalog_discover.delay(account.pk, region)
 
 
 @shared_task(name="catalog.tasks.scorecards_compute", ignore_result=True)

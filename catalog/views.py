@@ -24,7 +24,7 @@ from catalog.importing import import_upload_for
 from catalog.models import Entity, EntityTag
 from catalog.refs import RefError, parse_ref
 from catalog.row_badges import row_badges
-from catalog.tabs import tab_for, tabs_for
+from catalog.tabs import header_badges_for, tab_for, tabs_for
 from catalog.templatetags.catalog_ui import entity_url, ref_short
 from portal.actors import Actor
 from portal.models import Role
@@ -192,6 +192,7 @@ def entity_detail(request, namespace, kind, name, tab=""):
     context = {
         "entity": entity,
         "tabs": tabs_for(entity),
+        "header_badges": [badge.template for badge in header_badges_for(entity)],
         "active_tab": active,
         "may_change": can(request.user, CHANGE, entity),
     }
@@ -314,25 +315,3 @@ def catalog_import(request):
         context = {"form": form, "file_name": upload.name, "refused_refs": refused}
         return render(request, "catalog/import.html", context, status=403)
     return render(request, "catalog/import.html", {"form": ImportForm(), "report": report, "file_name": upload.name})
-
-
-# --- the team page's part -----------------------------------------------------------------------------------
-
-TEAM_ENTITIES_SHOWN = 25
-
-
-def team_entities_context(team) -> dict:
-    """What templates/catalog/_team_entities.html shows on a team page: the first entities it owns, and how many.
-
-    Owned means spec.owner names the team's Group (group:default/<slug>), the same filter the catalog link uses,
-    so the count here and the catalog's agree. Two queries: the page of rows and the count.
-    """
-    owner_ref = f"group:default/{team.slug}"
-    owned = (
-        selectors.entity_list(params={"owner": [owner_ref], "sort": "kind"})
-        .select_related("score")
-        .defer("document", "search_text")
-    )
-    shown = list(owned[:TEAM_ENTITIES_SHOWN])
-    count = len(shown) if len(shown) < TEAM_ENTITIES_SHOWN else owned.count()
-    return {"owned_entities": shown, "owned_count": count, "owner_ref": owner_ref}

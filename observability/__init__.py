@@ -1,15 +1,13 @@
-"""Observability: CloudWatch golden signals and alarms of the catalog's services.
+"""Observability of the catalog's services, in three parts (one app label, `observability`):
 
-- signals: the golden-signal table (which metrics of which resource type, with which statistics)
-- dimensions: a Resource entity's CloudWatch dimensions, and an alarm's resource (its ARN)
-- annotations: the `meridian.io/cloudwatch-metrics` annotation (extra metrics per entity)
-- timeranges: the chart's time range, its period, and the window aligned to it
-- aws: the gateway (GetMetricData batched to its limits, DescribeAlarms, the dimension lookups)
-- series: GetMetricData answers cached per query and period, with last good data when AWS fails
-- selectors / services / tasks: linked resources and alarms (reads), the periodic sync (writes)
-- charts, panels: plotly figures, and the panels of the Metrics tab and the dashboards
-- entity_tabs, views, templatetags: the Metrics tab, the team and system dashboards, alarm badges
-- scorecard_rules: "has alarms on its golden signals" (silver)
+- metrics/: CloudWatch golden signals and alarms (the Metrics tab, team and system dashboards, alarm badges)
+- xray/: X-Ray service maps, traces and their waterfalls, declared vs observed dependencies (the X-Ray tab)
+- sagas/: Step Functions sagas, their executions' outcomes, compensations and alerts (the Sagas tab)
+
+Each part has the same file roles: aws.py (its gateway), services.py (writes), selectors.py (reads),
+tasks.py (Celery), tabs.py (what it adds to entity pages), views.py and urls.py (its pages). Shared at the
+root: apps.py (wiring into the catalog's registries), models/ (each part's models), urls.py, timeranges.py
+(the time range of every page), scorecard_rules.py and templatetags/.
 
 docs/observability.md describes the design.
 """

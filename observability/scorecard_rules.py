@@ -23,7 +23,7 @@ def golden_signal_alarms(entities: list[Entity]) -> dict[int, bool]:
         return {}
     watched = {
         s.component_id: {ref.arn for ref in s.resources if ref.resource_type in BY_TYPE}
-        for s in services_with_resources({"id__in": ids})
+        for s in services_with_resources(ids)
     }
     watched = {component_id: arns for component_id, arns in watched.items() if arns}
     arns = set().union(*watched.values())

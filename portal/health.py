@@ -36,7 +36,7 @@ def _check_broker() -> dict:
 
 
 def _check_aws_endpoint() -> dict:
-    """Reachability of the AWS endpoint: the sandbox when AWS_ENDPOINT_URL is set."""
+    """Reachability of the AWS endpoint: AWS_ENDPOINT_URL when set (the sandbox, LocalStack, a VPC endpoint)."""
     endpoint = settings.AWS_ENDPOINT_URL or f"https://sts.{settings.AWS_DEFAULT_REGION}.amazonaws.com"
     parts = urlsplit(endpoint)
     port = parts.port or (443 if parts.scheme == "https" else 80)

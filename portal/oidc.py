@@ -8,6 +8,7 @@ How claims become a Meridian user (docs/authentication.md has the whole story):
   portal admin. `preferred_username` only names a new user (falling back to the email, then to a
   numbered variant when the name is taken).
 - `given_name` / `family_name` fill in the user's name at every sign-in.
+- A new user is audited (`user.create`, by the system actor `oidc:sign_in`), as every user creation is.
 - When OIDC_TEAMS_CLAIM names a claim (e.g. "groups"), each value that is a team's slug (a leading "/"
   is ignored, for Keycloak-style group paths) makes the user a viewer of that team if they are not
   a member yet. Nothing is ever removed or demoted: roles are granted in Meridian, by team admins.
@@ -22,6 +23,7 @@ from django.urls import path
 from mozilla_django_oidc import views as oidc_views
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from audit.services import audit_record
 from portal.actors import Actor
 from portal.models import Membership, Role, Team, User
 from portal.signin import set_signed_in_marker
@@ -80,6 +82,14 @@ class MeridianOIDCBackend(OIDCAuthenticationBackend):
         user.set_unusable_password()
         user.full_clean()
         user.save()
+        # Audited like every other user creation (the admin, demo_users), in the same transaction.
+        audit_record(
+            actor=Actor.for_system("oidc:sign_in"),
+            action="user.create",
+            target=user,
+            before=None,
+            after={"username": user.username, "email": user.email, "portal_admin": False},
+        )
         self.sync_teams(user, claims)
         return user
 

@@ -60,8 +60,10 @@ INSTALLED_APPS = [
     "catalog",
     "observability",
     "audit",
-    "sandbox",
 ]
+# The embedded AWS, for `make run` and the tests; production talks to real AWS and does not install it.
+if not PRODUCTION:
+    INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
     "portal.request_context.RequestContextMiddleware",
@@ -258,7 +260,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- AWS ----------------------------------------------------------------------
-# Set by the sandbox for every portal process under `make run`; unset against real AWS.
+# Another endpoint than AWS's own: the embedded sandbox, LocalStack or a VPC endpoint; unset for real AWS.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="")
 AWS_DEFAULT_REGION = env.str("AWS_DEFAULT_REGION", default="eu-west-1")
 AWS_CONNECT_TIMEOUT = env.float("AWS_CONNECT_TIMEOUT", default=2.0)
@@ -268,6 +270,9 @@ AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=3)
 AWS_PAGE_CONNECT_TIMEOUT = env.float("AWS_PAGE_CONNECT_TIMEOUT", default=1.0)
 AWS_PAGE_READ_TIMEOUT = env.float("AWS_PAGE_READ_TIMEOUT", default=2.0)
 AWS_PAGE_MAX_ATTEMPTS = env.int("AWS_PAGE_MAX_ATTEMPTS", default=1)
+# A page stops starting AWS calls once it has waited this long on AWS in all; the rest shows last good data
+# (portal.aws.clients.PageBudget). OBSERVABILITY_PAGE_AWS_BUDGET is its name before 2026-12, still read.
+AWS_PAGE_BUDGET = env.float("AWS_PAGE_BUDGET", default=env.float("OBSERVABILITY_PAGE_AWS_BUDGET", default=2.5))
 AWS_BREAKER_FAILURES = env.int("AWS_BREAKER_FAILURES", default=5)
 AWS_BREAKER_RESET_SECONDS = env.int("AWS_BREAKER_RESET_SECONDS", default=30)
 # Accounts to create at start-up: "name:account_id:role_arn:external_id:region1|region2,..."
@@ -290,8 +295,6 @@ CATALOG_ORPHAN_GUARD = env.float("CATALOG_ORPHAN_GUARD", default=0.5)
 CATALOG_DISCOVERY_SERVICE_TAG = env.str("CATALOG_DISCOVERY_SERVICE_TAG", default="service")
 
 # --- Observability ------------------------------------------------------------
-# A page stops starting CloudWatch calls once it has spent this long on AWS; the rest shows last good data.
-OBSERVABILITY_PAGE_AWS_BUDGET = env.float("OBSERVABILITY_PAGE_AWS_BUDGET", default=2.5)
 # A team or system dashboard charts at most this many services (the first, by name), so it stays bounded.
 OBSERVABILITY_DASHBOARD_MAX_SERVICES = env.int("OBSERVABILITY_DASHBOARD_MAX_SERVICES", default=200)
 # How long an X-Ray answer (a service graph, a page of traces, a trace) serves views without asking AWS again.

@@ -15,9 +15,10 @@ Both directions work from what the catalog already knows, without an AWS call on
 
 from dataclasses import dataclass
 
-from catalog.discovery import ACCOUNT_ANNOTATION, ARN_ANNOTATION, REGION_ANNOTATION, parse_arn
+from catalog.annotations import ACCOUNT_ANNOTATION, ARN_ANNOTATION, REGION_ANNOTATION
 from catalog.models import Entity
 from observability.metrics.golden_signals import signals_for
+from portal.aws.arns import parse_arn
 
 PARTITION = "aws"  # the partition ARNs are built in (aws-cn and aws-us-gov are not supported yet)
 

@@ -26,7 +26,8 @@ what is wrong, what is expected) and the other lines are still charted.
 import re
 from dataclasses import dataclass, field
 
-ANNOTATION = "meridian.io/cloudwatch-metrics"
+from catalog.annotations import CLOUDWATCH_METRICS_ANNOTATION
+
 MAX_ENTRIES = 20
 MAX_DIMENSIONS = 30  # CloudWatch's own limit per metric
 MAX_STATS = 5
@@ -94,7 +95,7 @@ def parse_metrics_annotation(value) -> ParsedMetrics:
     if value is None or value == "":
         return parsed
     if not isinstance(value, str):
-        parsed.errors.append(f"{ANNOTATION} must be text, one metric per line: {SYNTAX}.")
+        parsed.errors.append(f"{CLOUDWATCH_METRICS_ANNOTATION} must be text, one metric per line: {SYNTAX}.")
         return parsed
     entries = [
         (number, entry.strip())
@@ -104,14 +105,15 @@ def parse_metrics_annotation(value) -> ParsedMetrics:
     ]
     if len(entries) > MAX_ENTRIES:
         parsed.errors.append(
-            f"{ANNOTATION} lists {len(entries)} metrics; at most {MAX_ENTRIES} are charted (the first ones)."
+            f"{CLOUDWATCH_METRICS_ANNOTATION} lists {len(entries)} metrics; "
+            f"at most {MAX_ENTRIES} are charted (the first ones)."
         )
         entries = entries[:MAX_ENTRIES]
     for number, entry in entries:
         try:
             parsed.metrics.append(_parse_entry(entry))
         except ValueError as problem:
-            parsed.errors.append(f"{ANNOTATION} line {number} ({entry[:120]!r}): {problem}")
+            parsed.errors.append(f"{CLOUDWATCH_METRICS_ANNOTATION} line {number} ({entry[:120]!r}): {problem}")
     return parsed
 
 

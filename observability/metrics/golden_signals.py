@@ -134,9 +134,3 @@ def signals_for(resource_type: str) -> ResourceSignals | None:
 def is_golden_metric(namespace: str, metric: str) -> bool:
     row = BY_NAMESPACE.get(namespace)
     return row is not None and any(m.metric == metric for m in row.metrics)
-
-
-def signal_of(namespace: str, metric: str) -> str:
-    row = BY_NAMESPACE.get(namespace)
-    found = next((m for m in row.metrics if m.metric == metric), None) if row else None
-    return found.signal if found else OTHER

@@ -15,12 +15,12 @@ when its data was fetched and whether it is stale.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from catalog.discovery import ACCOUNT_ANNOTATION, REGION_ANNOTATION
+from catalog.annotations import ACCOUNT_ANNOTATION, CLOUDWATCH_METRICS_ANNOTATION, REGION_ANNOTATION
 from catalog.models import Entity
 from observability.metrics import selectors
 from observability.metrics.charts import TO_MILLISECONDS, Line, Threshold, figure
 from observability.metrics.dimensions import DimensionsUnknown, ResourceRef, metric_dimensions
-from observability.metrics.extra_metrics import ANNOTATION, parse_metrics_annotation
+from observability.metrics.extra_metrics import parse_metrics_annotation
 from observability.metrics.golden_signals import LATENCY, OTHER, SIGNAL_LABELS, SIGNALS, TYPE_PRIORITY, signals_for
 from observability.metrics.selectors import AlarmSummary, LinkedService
 from observability.metrics.series import FetchNotice, SeriesQuery, SeriesResult, fetch_series
@@ -128,7 +128,7 @@ def _resource_specs(refs: list[ResourceRef], lookups: dict, alarms: list[Alarm],
 
 
 def _annotation_specs(entity: Entity, refs: list[ResourceRef], alarms: list[Alarm], problems: list[str]):
-    parsed = parse_metrics_annotation(entity.annotations.get(ANNOTATION))
+    parsed = parse_metrics_annotation(entity.annotations.get(CLOUDWATCH_METRICS_ANNOTATION))
     problems.extend(parsed.errors)
     if not parsed.metrics:
         return []
@@ -138,8 +138,8 @@ def _annotation_specs(entity: Entity, refs: list[ResourceRef], alarms: list[Alar
         places = {(ref.account_id, ref.region) for ref in refs}
         if len(places) != 1:
             problems.append(
-                f"{ANNOTATION}: say which account and region to read the metrics in, with the annotations "
-                f"{ACCOUNT_ANNOTATION} and {REGION_ANNOTATION} ("
+                f"{CLOUDWATCH_METRICS_ANNOTATION}: say which account and region to read the metrics in, "
+                f"with the annotations {ACCOUNT_ANNOTATION} and {REGION_ANNOTATION} ("
                 + ("its AWS resources are in several" if places else "it has no linked AWS resources to take them from")
                 + ")."
             )

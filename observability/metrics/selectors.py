@@ -9,16 +9,11 @@ in spec.dependencyOf (how AWS discovery links what it finds) and those it names 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q
-from django.db.models.fields.json import KeyTextTransform
-
-from catalog.discovery import ACCOUNT_ANNOTATION, ARN_ANNOTATION, REGION_ANNOTATION
-from catalog.models import Entity, Relation
+from catalog import selectors as catalog_selectors
+from catalog.models import Entity
+from catalog.selectors import AwsResource, ComponentResource
 from observability.metrics.dimensions import ResourceRef, make_ref, needs_lookup, resource_ref
 from observability.models import Alarm, CloudWatchSync, ResourceDimensions
-
-# The fields of a Resource entity that observability reads (its document holds the ARN annotation).
-RESOURCE_FIELDS = ("id", "kind_key", "namespace", "name", "title", "spec_type", "document")
 
 STATE_ORDER = {Alarm.State.ALARM: 0, Alarm.State.INSUFFICIENT_DATA: 1, Alarm.State.OK: 2}
 
@@ -31,67 +26,24 @@ class LinkedService:
     resources: tuple[ResourceRef, ...]
 
 
-def _prefixed(prefix: str, lookups: dict) -> Q:
-    return Q(**{f"{prefix}__{key}": value for key, value in lookups.items()})
-
-
-# What a query reads of the resource at either end of a relation: its fields and the three annotations.
-_ANNOTATIONS = {"arn": ARN_ANNOTATION, "account": ACCOUNT_ANNOTATION, "region": REGION_ANNOTATION}
-
-
-def _linked(relation_type: str, component_end: str, resource_end: str, component_lookups: dict):
-    """The relations of one direction between the components matched and live Resources, as rows of the
-    component's id, namespace and name, and the Resource's fields and annotations (read from its end only)."""
-    columns = {
-        "component_id": F(f"{component_end}_id"),
-        "component_namespace": F(f"{component_end}__namespace"),
-        "component_name": F(f"{component_end}__name"),
-        "resource_id": F(f"{resource_end}_id"),
-        **{f"resource_{name}": F(f"{resource_end}__{name}") for name in ("name", "title", "spec_type")},
-        **{
-            # KeyTextTransform over the joined entity's document (KT() would not follow the relation).
-            f"resource_{name}": KeyTextTransform(key, f"{resource_end}__document__metadata__annotations")
-            for name, key in _ANNOTATIONS.items()
-        },
-    }
-    return (
-        Relation.objects.filter(
-            _prefixed(component_end, {"kind_key": "component", **component_lookups}),
-            _prefixed(resource_end, {"kind_key": "resource", "orphaned": False}),
-            type=relation_type,
-        )
-        .order_by()
-        .values(**columns)
-    )
-
-
-def _ref_from(row: dict) -> ResourceRef | None:
+def _ref_from(resource: AwsResource) -> ResourceRef | None:
     return make_ref(
-        entity_id=row["resource_id"],
-        name=row["resource_name"],
-        title=row["resource_title"],
-        resource_type=row["resource_spec_type"],
-        arn=row["resource_arn"],
-        account_id=row["resource_account"],
-        region=row["resource_region"],
+        entity_id=resource.entity_id,
+        name=resource.name,
+        title=resource.title,
+        resource_type=resource.spec_type,
+        arn=resource.arn,
+        account_id=resource.account_id,
+        region=resource.region,
     )
 
 
-def services_with_resources(component_lookups: dict, *, limit: int | None = None) -> list[LinkedService]:
-    """Components matching `component_lookups` (e.g. {"id__in": [...]}, {"owner_key": ...}) that have linked
-    AWS resources, each with them, by name. One query: the relation rows, with the resource's fields and
-    annotations read from the joined entity at the Resource's end (the component's document, which may be
-    large, is never read)."""
-    # One query, a UNION ALL of the two directions, each read from its own index (relations by target, by
-    # source). One WHERE with an OR of both made PostgreSQL plan a parallel bitmap scan of both indexes: 10 ms
-    # for a catalog page's 50 components at 100,000 entities, against 1.5 ms so.
-    rows = _linked("dependencyOf", "target", "source", component_lookups).union(
-        _linked("dependsOn", "source", "target", component_lookups), all=True
-    )
+def _services(rows: list[ComponentResource], *, limit: int | None = None) -> list[LinkedService]:
+    """The catalog's rows of (component, resource) grouped per component, by name, each with its resources."""
     by_component: dict[int, tuple[str, str, dict[int, ResourceRef]]] = {}
     for row in rows:
-        found = by_component.setdefault(row["component_id"], (row["component_namespace"], row["component_name"], {}))
-        ref = _ref_from(row)
+        found = by_component.setdefault(row.component_id, (row.component_namespace, row.component_name, {}))
+        ref = _ref_from(row.resource)
         if ref is not None:
             found[2][ref.entity_id] = ref
     chosen = sorted(by_component.items(), key=lambda item: (item[1][1], item[1][0], item[0]))[:limit]
@@ -106,6 +58,11 @@ def services_with_resources(component_lookups: dict, *, limit: int | None = None
     ]
 
 
+def services_with_resources(ids: Iterable[int]) -> list[LinkedService]:
+    """The Components among `ids` that have linked AWS resources, each with them, by name. One query."""
+    return _services(catalog_selectors.component_resources(ids=ids))
+
+
 def entity_resources(entity: Entity) -> list[ResourceRef]:
     """The AWS resources whose metrics an entity page shows: a Component's linked ones (one query), or a
     Resource itself (none)."""
@@ -114,7 +71,7 @@ def entity_resources(entity: Entity) -> list[ResourceRef]:
         return [ref] if ref else []
     if entity.kind_key != "component":
         return []
-    found = services_with_resources({"id": entity.pk})
+    found = services_with_resources([entity.pk])
     return list(found[0].resources) if found else []
 
 
@@ -186,14 +143,11 @@ def alarm_states_for(entity_ids: Iterable[int]) -> dict[int, AlarmSummary]:
     ids = set(entity_ids)
     if not ids:
         return {}
-    services = services_with_resources({"id__in": ids})
+    services = services_with_resources(ids)
     resources_of: dict[int, list[ResourceRef]] = {s.component_id: list(s.resources) for s in services}
     # Resources in the list are their own resource; load those not already loaded as a component's resource.
     known = {ref.entity_id: ref for refs in resources_of.values() for ref in refs}
-    loose = [
-        resource_ref(e)
-        for e in Entity.objects.filter(pk__in=ids - known.keys(), kind_key="resource").only(*RESOURCE_FIELDS)
-    ]
+    loose = [resource_ref(e) for e in catalog_selectors.resource_entities(ids - known.keys())]
     for ref in [*loose, *(known[i] for i in ids & known.keys())]:
         if ref is not None:
             resources_of[ref.entity_id] = [ref]
@@ -211,17 +165,13 @@ def alarm_states_for(entity_ids: Iterable[int]) -> dict[int, AlarmSummary]:
     return summaries
 
 
-def team_owner_key(team_slug: str) -> str:
-    """The ref key a team's Group has in the catalog: what spec.owner names (catalog's team page uses the same)."""
-    return f"group:default/{team_slug}"
-
-
 def team_services(team_slug: str, *, limit: int | None = None) -> list[LinkedService]:
-    return services_with_resources({"owner_key": team_owner_key(team_slug), "orphaned": False}, limit=limit)
+    rows = catalog_selectors.component_resources(owner_ref=catalog_selectors.team_owner_ref(team_slug))
+    return _services(rows, limit=limit)
 
 
 def system_services(system: Entity, *, limit: int | None = None) -> list[LinkedService]:
-    return services_with_resources({"system_key": system.ref_key, "orphaned": False}, limit=limit)
+    return _services(catalog_selectors.component_resources(system_ref=system.ref_key), limit=limit)
 
 
 def team_alarm_summary(team_slug: str) -> tuple[AlarmSummary, list[tuple[str, Alarm]]]:
@@ -239,14 +189,3 @@ def team_alarm_summary(team_slug: str) -> tuple[AlarmSummary, list[tuple[str, Al
 
 def sync_states() -> list[CloudWatchSync]:
     return list(CloudWatchSync.objects.select_related("account").order_by("account__name", "region"))
-
-
-def last_alarm_sync(account_regions: Iterable[tuple[str, str]]) -> dict[tuple[str, str], CloudWatchSync]:
-    """(account id, region) -> its sync row, for the freshness line of alarm panels (one query)."""
-    pairs = set(account_regions)
-    if not pairs:
-        return {}
-    rows = CloudWatchSync.objects.filter(
-        account__account_id__in={a for a, _ in pairs}, region__in={r for _, r in pairs}
-    ).select_related("account")
-    return {(row.account.account_id, row.region): row for row in rows if (row.account.account_id, row.region) in pairs}

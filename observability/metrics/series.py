@@ -20,18 +20,16 @@ and the last good answer when AWS fails.
 
 import hashlib
 import logging
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
 from observability.metrics import aws
 from observability.timeranges import CUSTOM, Window
-from portal.aws.clients import Timeouts, page_timeouts
+from portal.aws.clients import PageBudget, Timeouts, page_timeouts
 from portal.aws.errors import AwsError
 from portal.aws.models import AwsAccount
 
@@ -118,14 +116,14 @@ def fetch_series(
     window: Window,
     *,
     timeouts: Timeouts | None = None,
-    budget: float | None = None,
+    budget: PageBudget | None = None,
 ) -> FetchResult:
     """The series of `queries` over `window`, from the cache, then AWS, then the last good data.
 
-    Page defaults: `timeouts` = page_timeouts(), `budget` = OBSERVABILITY_PAGE_AWS_BUDGET seconds.
+    Page defaults: `timeouts` = page_timeouts(), `budget` = a PageBudget of AWS_PAGE_BUDGET seconds.
     """
     timeouts = timeouts or page_timeouts()
-    budget = settings.OBSERVABILITY_PAGE_AWS_BUDGET if budget is None else budget
+    budget = budget or PageBudget()
     wanted = list(dict.fromkeys(queries))
     outcome = FetchResult()
     if not wanted:
@@ -146,7 +144,6 @@ def fetch_series(
     accounts = {
         a.account_id: a for a in AwsAccount.objects.filter(account_id__in={a for a, _ in missing}, enabled=True)
     }
-    started = time.monotonic()
     for (account_id, region), group in sorted(missing.items()):
         account = accounts.get(account_id)
         if account is None:
@@ -165,20 +162,18 @@ def fetch_series(
                 code="unknown_account",
             )
             continue
-        if time.monotonic() - started > budget:
-            error = f"AWS was slow for this page, so these charts were not fetched (after {budget:g}s)."
-            _fall_back(outcome, group, cached, keys, label=str(account), region=region, error=error, code="page_budget")
-            continue
         try:
-            series = aws.metric_data(
-                account,
-                region,
-                [q.as_metric_stat() for q in group],
-                start=window.start,
-                end=window.end,
-                period=window.period,
-                timeouts=timeouts,
-            )
+            budget.check("these charts were not fetched")
+            with budget.spending():
+                series = aws.metric_data(
+                    account,
+                    region,
+                    [q.as_metric_stat() for q in group],
+                    start=window.start,
+                    end=window.end,
+                    period=window.period,
+                    timeouts=timeouts,
+                )
         except AwsError as exc:
             logger.warning("GetMetricData in %s, %s failed: %s", account, region, exc, extra={"aws_error": exc.code})
             _fall_back(outcome, group, cached, keys, label=str(account), region=region, error=str(exc), code=exc.code)

@@ -26,7 +26,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Entity, Location
+from catalog.selectors import discovered_resources_exist
 from observability.metrics import aws
 from observability.metrics.dimensions import alarm_resource_arn
 from observability.metrics.version import alarms_changed
@@ -53,17 +53,6 @@ ALARM_FIELDS = (
 )
 
 
-def _catalog_has(account_id: str, region: str, spec_type: str) -> bool:
-    """Whether AWS discovery found resources of this type in the account and region (one query)."""
-    return Entity.objects.filter(
-        kind_key="resource",
-        spec_type=spec_type,
-        orphaned=False,
-        location__type=Location.Type.DISCOVERY,
-        location__target=f"aws:{account_id}:{region}",
-    ).exists()
-
-
 def cloudwatch_sync(*, account, region: str) -> CloudWatchSync:
     """Sync one account and region, and record how it went on its CloudWatchSync row."""
     run, _ = CloudWatchSync.objects.get_or_create(account=account, region=region)
@@ -77,13 +66,13 @@ def cloudwatch_sync(*, account, region: str) -> CloudWatchSync:
     problems: list[AwsError] = []
     load_balancers: dict[str, list[str]] | None = None
     api_names: dict[str, str] | None = None
-    if _catalog_has(account.account_id, region, "target-group"):
+    if discovered_resources_exist(account_id=account.account_id, region=region, spec_type="target-group"):
         try:
             load_balancers = aws.target_group_load_balancers(account, region)
         except AwsError as exc:
             problems.append(exc)
     names_apis = any(a.namespace == "AWS/ApiGateway" and "ApiName" in a.dimensions for a in alarms)
-    if names_apis or _catalog_has(account.account_id, region, "api-gateway"):
+    if names_apis or discovered_resources_exist(account_id=account.account_id, region=region, spec_type="api-gateway"):
         try:
             api_names = aws.rest_api_names(account, region)
         except AwsError as exc:

@@ -2,13 +2,12 @@
 
 from django.http import HttpRequest
 
+from catalog.annotations import CLOUDWATCH_METRICS_ANNOTATION
 from catalog.models import Entity
 from catalog.tabs import EntityTab
-from observability.metrics.extra_metrics import ANNOTATION
 from observability.metrics.golden_signals import BY_TYPE
 from observability.metrics.panels import entity_metrics
-from observability.metrics.views import range_choices
-from observability.timeranges import DEFAULT_RANGE, TimeRangeError, parse_window, window_for
+from observability.timeranges import CHART_RANGES
 
 SCRIPTS = ("vendor/plotly/plotly.min.js", "observability/charts.js")
 
@@ -19,27 +18,16 @@ def has_metrics(entity: Entity) -> bool:
         return True
     if entity.kind_key == "resource" and entity.spec_type in BY_TYPE:
         return True
-    return ANNOTATION in entity.annotations
+    return CLOUDWATCH_METRICS_ANNOTATION in entity.annotations
 
 
 def metrics_context(request: HttpRequest, entity: Entity) -> dict:
-    try:
-        window = parse_window(request.GET)
-    except TimeRangeError as error:
+    window, range_error = CHART_RANGES.read(request.GET)
+    context = {"window": window, "range_choices": CHART_RANGES.choices(), "params": request.GET}
+    if range_error:
         # Nothing is fetched for a range that makes no sense; the form says what to fix.
-        return {
-            "range_error": str(error),
-            "tab_status": 400,
-            "window": window_for(DEFAULT_RANGE),
-            "range_choices": range_choices(),
-            "params": request.GET,
-        }
-    return {
-        "view": entity_metrics(entity, window),
-        "window": window,
-        "range_choices": range_choices(),
-        "params": request.GET,
-    }
+        return {**context, "range_error": range_error, "tab_status": 400}
+    return {**context, "view": entity_metrics(entity, window)}
 
 
 def metrics_tab() -> EntityTab:

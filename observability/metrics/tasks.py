@@ -10,6 +10,7 @@ from celery import shared_task
 
 from observability.metrics import services
 from portal.aws.models import AwsAccount
+from portal.aws.selectors import enabled_account_regions
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,5 @@ def cloudwatch_sync(account_pk: int, region: str) -> None:
 @shared_task(name="observability.tasks.cloudwatch_sync_all", ignore_result=True)
 def cloudwatch_sync_all() -> None:
     """Periodic: one sync task per enabled account and region, so more workers sync faster."""
-    for account in AwsAccount.objects.filter(enabled=True).order_by("pk"):
-        for region in account.regions or [account.home_region]:
-            cloudwatch_sync.delay(account.pk, region)
+    for account, region in enabled_account_regions():
+        cloudwatch_sync.delay(account.pk, region)

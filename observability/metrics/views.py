@@ -13,23 +13,17 @@ from catalog.refs import RefError
 from observability.metrics import selectors
 from observability.metrics.panels import dashboard
 from observability.models import Alarm
-from observability.timeranges import DEFAULT_RANGE, RANGE_LABELS, TimeRangeError, parse_window, window_for
+from observability.timeranges import CHART_RANGES
 from portal.models import Team
 
 FIRING_SHOWN = 50
-
-
-def range_choices() -> list[tuple[str, str]]:
-    return list(RANGE_LABELS.items())
 
 
 @require_GET
 def index(request):
     context = {
         "teams": Team.objects.order_by("name"),
-        "systems": Entity.objects.filter(kind_key="system", orphaned=False)
-        .order_by("namespace", "name")
-        .only("id", "namespace", "name", "title", "kind", "kind_key"),
+        "systems": catalog_selectors.system_list(),
         "firing": Alarm.objects.filter(state=Alarm.State.ALARM).select_related("account")[:FIRING_SHOWN],
         "syncs": selectors.sync_states(),
     }
@@ -37,11 +31,10 @@ def index(request):
 
 
 def _dashboard(request, *, subject: str, services_for, extra: dict):
-    context = {"subject": subject, "range_choices": range_choices(), "params": request.GET, **extra}
-    try:
-        window = parse_window(request.GET)
-    except TimeRangeError as error:
-        context.update(range_error=str(error), window=window_for(DEFAULT_RANGE))
+    window, range_error = CHART_RANGES.read(request.GET)
+    context = {"subject": subject, "range_choices": CHART_RANGES.choices(), "params": request.GET, **extra}
+    if range_error:
+        context.update(range_error=range_error, window=window)
         return render(request, "observability/metrics/dashboard.html", context, status=400)
     limit = settings.OBSERVABILITY_DASHBOARD_MAX_SERVICES
     services = services_for(limit + 1)

@@ -43,7 +43,7 @@ def _time(moment: datetime) -> str:
 def outcomes_figure(series: OutcomeSeries) -> dict:
     """Stacked bars of executions per outcome in each bar of the window, and two rate lines on a right axis:
     the share of finished executions that were compensated, and that failed their compensation."""
-    x = [_time(b.start + series.window.bucket / 2) for b in series.buckets]
+    x = [_time(b.start + timedelta(seconds=series.window.period) / 2) for b in series.buckets]
     data = []
     for outcome in OUTCOME_ORDER:
         values = [b.counts.get(outcome, 0) for b in series.buckets]

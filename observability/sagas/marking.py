@@ -31,11 +31,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-SAGA_ANNOTATION = "meridian.io/saga"
-STATE_MACHINE_ANNOTATION = "meridian.io/saga-state-machine"
-COMPENSATIONS_ANNOTATION = "meridian.io/saga-compensations"
-STUCK_AFTER_ANNOTATION = "meridian.io/saga-stuck-after"
-TAGS_ANNOTATION = "meridian.io/aws-tags"  # written by AWS discovery: "k=v,k2=v2"
+from catalog.annotations import (
+    COMPENSATIONS_ANNOTATION,
+    SAGA_ANNOTATION,
+    STATE_MACHINE_ANNOTATION,
+    STUCK_AFTER_ANNOTATION,
+    TAGS_ANNOTATION,
+)
+from portal.aws.arns import Arn, parse_arn
 
 # The naming rule. The same prefix as the demo estate's (sandbox.estate.COMPENSATION_PREFIX); the portal
 # does not import the sandbox, which is only one of the AWSes it may talk to.
@@ -75,10 +78,20 @@ def parse_duration(value) -> timedelta | None:
     return timedelta(**{_UNITS[found.group(2).lower()]: int(found.group(1))})
 
 
+def state_machine_arn(arn) -> Arn | None:
+    """The parts of a state machine's ARN (arn:aws:states:<region>:<account>:stateMachine:<name>); None for
+    anything else (an execution's ARN, a Lambda function's, a name)."""
+    parsed = parse_arn(str(arn))
+    if parsed is None or (parsed.service, parsed.resource_type) != ("states", "stateMachine") or not parsed.resource_id:
+        return None
+    return parsed
+
+
 def state_machine_name(arn: str) -> str:
-    """arn:aws:states:eu-west-1:123456789012:stateMachine:order-saga -> order-saga"""
-    parts = arn.split(":")
-    return parts[6] if len(parts) >= 7 and parts[5] == "stateMachine" else ""
+    """arn:aws:states:eu-west-1:123456789012:stateMachine:order-saga -> order-saga (a version's or alias's ARN,
+    ...:order-saga:3, names its state machine too)."""
+    parsed = state_machine_arn(arn)
+    return parsed.resource_id.split(":", 1)[0] if parsed else ""
 
 
 def has_sagas_tab(entity) -> bool:
@@ -89,6 +102,12 @@ def has_sagas_tab(entity) -> bool:
     if entity.kind_key != "component":
         return False
     return STATE_MACHINE_ANNOTATION in entity.annotations or "step-functions" in entity.tags
+
+
+def has_saga_alerts(entity) -> bool:
+    """Whether an entity can have saga alerts (they hang off Components and state-machine Resources), from the
+    row alone: other entity pages spend no query on them."""
+    return entity.kind_key == "component" or (entity.kind_key, entity.spec_type) == ("resource", "state-machine")
 
 
 # --- marking: is this state machine a saga? -----------------------------------------------------------------

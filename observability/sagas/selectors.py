@@ -11,19 +11,11 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncHour
 from django.urls import reverse
-from django.utils import timezone
 
 from observability.models import SagaAlert, SagaExecution, SagaStateMachine
 from observability.sagas.outcomes import Outcome
+from observability.timeranges import Window
 
-# Chart ranges: how far back, and the width of one bar.
-RANGES: dict[str, tuple[timedelta, timedelta]] = {
-    "24h": (timedelta(hours=24), timedelta(hours=1)),
-    "7d": (timedelta(days=7), timedelta(hours=6)),
-    "30d": (timedelta(days=30), timedelta(days=1)),
-}
-RANGE_LABELS = {"24h": "24 h", "7d": "7 d", "30d": "30 d"}
-DEFAULT_RANGE = "24h"
 # The order outcomes are stacked and listed in, the worst last so it sits on top.
 OUTCOME_ORDER = (
     Outcome.COMMITTED,
@@ -37,33 +29,6 @@ OUTCOME_ORDER = (
 ALERTS_SHOWN = 20
 
 
-class SagaRangeError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class SagaWindow:
-    key: str
-    start: datetime
-    end: datetime
-    bucket: timedelta
-
-    @property
-    def label(self) -> str:
-        return f"last {RANGE_LABELS[self.key]}"
-
-
-def saga_window(key: str | None, *, now: datetime | None = None) -> SagaWindow:
-    key = (key or DEFAULT_RANGE).strip()
-    if key not in RANGES:
-        raise SagaRangeError(f"Unknown range {key[:20]!r}: choose {', '.join(RANGES)}.")
-    span, bucket = RANGES[key]
-    now = now or timezone.now()
-    step = int(bucket.total_seconds())
-    end = datetime.fromtimestamp(-(-int(now.timestamp()) // step) * step, tz=UTC)
-    return SagaWindow(key=key, start=end - span, end=end, bucket=bucket)
-
-
 # --- state machines -------------------------------------------------------------------------------------------
 
 
@@ -73,12 +38,6 @@ def entity_sagas(entity) -> list[SagaStateMachine]:
         SagaStateMachine.objects.filter(Q(resource=entity) | Q(component=entity))
         .select_related("account")
         .order_by("-is_saga", "name", "pk")
-    )
-
-
-def saga_machine(pk) -> SagaStateMachine | None:
-    return (
-        SagaStateMachine.objects.select_related("account", "resource", "component", "owner_team").filter(pk=pk).first()
     )
 
 
@@ -102,7 +61,7 @@ class Bucket:
 
 @dataclass(frozen=True)
 class OutcomeSeries:
-    window: SagaWindow
+    window: Window
     buckets: list[Bucket]
     totals: dict[str, int] = field(default_factory=dict)
 
@@ -111,9 +70,10 @@ class OutcomeSeries:
         return sum(self.totals.values())
 
 
-def outcome_series(machine: SagaStateMachine, window: SagaWindow) -> OutcomeSeries:
+def outcome_series(machine: SagaStateMachine, window: Window) -> OutcomeSeries:
     """Executions started in the window, counted per bar and outcome (one grouped query)."""
-    trunc = TruncDay if window.bucket >= timedelta(days=1) else TruncHour
+    bar = timedelta(seconds=window.period)
+    trunc = TruncDay if bar >= timedelta(days=1) else TruncHour
     rows = (
         SagaExecution.objects.filter(state_machine=machine, started_at__gte=window.start, started_at__lt=window.end)
         .annotate(slot=trunc("started_at", tzinfo=UTC))
@@ -121,7 +81,7 @@ def outcome_series(machine: SagaStateMachine, window: SagaWindow) -> OutcomeSeri
         .annotate(n=Count("id"))
         .order_by()
     )
-    step = window.bucket.total_seconds()
+    step = bar.total_seconds()
     counts: dict[int, dict[str, int]] = {}
     totals: dict[str, int] = {}
     for row in rows:
@@ -129,12 +89,11 @@ def outcome_series(machine: SagaStateMachine, window: SagaWindow) -> OutcomeSeri
         bucket = counts.setdefault(index, {})
         bucket[row["outcome"]] = bucket.get(row["outcome"], 0) + row["n"]
         totals[row["outcome"]] = totals.get(row["outcome"], 0) + row["n"]
-    size = int((window.end - window.start) / window.bucket)
-    buckets = [Bucket(start=window.start + i * window.bucket, counts=counts.get(i, {})) for i in range(size)]
+    buckets = [Bucket(start=window.start + i * bar, counts=counts.get(i, {})) for i in range(window.points)]
     return OutcomeSeries(window=window, buckets=buckets, totals=totals)
 
 
-def saga_executions(machine: SagaStateMachine, *, window: SagaWindow, outcome: str = "") -> QuerySet:
+def saga_executions(machine: SagaStateMachine, *, window: Window, outcome: str = "") -> QuerySet:
     """The executions listed on the tab, newest first, without the columns the list does not show."""
     rows = SagaExecution.objects.filter(
         state_machine=machine, started_at__gte=window.start, started_at__lt=window.end

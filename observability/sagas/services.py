@@ -32,7 +32,8 @@ from django.db.models import Case, F, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 
 from audit.services import audit_record, snapshot
-from catalog.models import Entity, Relation
+from catalog import selectors as catalog_selectors
+from catalog.annotations import STATE_MACHINE_ANNOTATION
 from observability.models import SagaAlert, SagaExecution, SagaStateMachine
 from observability.sagas import marking as sagas
 from observability.sagas.aws import RUNNING, StepFunctions
@@ -45,7 +46,6 @@ from portal.aws.models import AwsAccount
 logger = logging.getLogger(__name__)
 
 SYSTEM = Actor.for_system("task:saga_sync")
-ARN_ANNOTATION = "amazonaws.com/arn"
 # A run that died holds its machine no longer than a task may run.
 LEASE = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
 # The timeline of a Map over thousands of items would be unreadable and large; the first states are kept.
@@ -66,53 +66,21 @@ class _Link:
     owner_team_id: int | None
 
 
-def _arn_parts(arn: str) -> tuple[str, str] | None:
-    """(account id, region) of a state machine ARN, or None for anything else."""
-    parts = str(arn).split(":")
-    if len(parts) < 7 or parts[0] != "arn" or parts[2] != "states" or parts[5] != "stateMachine":
-        return None
-    return parts[4], parts[3]
-
-
-def _linked_components(resource_ids) -> dict[int, set[int]]:
-    """Resource id -> ids of the Components linked to it: the resource's spec.dependencyOf (how AWS discovery
-    links what it finds by the `service` tag) or the component's spec.dependsOn. Two queries."""
-    linked: dict[int, set[int]] = {}
-    for resource_id, component_id in Relation.objects.filter(
-        source_id__in=resource_ids, type="dependencyOf", target__kind_key="component"
-    ).values_list("source_id", "target_id"):
-        linked.setdefault(resource_id, set()).add(component_id)
-    for component_id, resource_id in Relation.objects.filter(
-        target_id__in=resource_ids, type="dependsOn", source__kind_key="component"
-    ).values_list("source_id", "target_id"):
-        linked.setdefault(resource_id, set()).add(component_id)
-    return linked
-
-
 def _components(ids) -> dict[int, tuple[str, int | None, dict]]:
     """Id -> (ref, owning team id, annotations) of the given Components and of every one carrying the annotation."""
-    rows = (
-        Entity.objects.filter(kind_key="component", orphaned=False)
-        .filter(Q(pk__in=list(ids)) | Q(document__metadata__annotations__has_key=sagas.STATE_MACHINE_ANNOTATION))
-        .order_by("ref_key")
-        .values_list("id", "ref_key", "owner_team_id", "document__metadata__annotations")
-    )
-    return {pk: (ref, team, annotations or {}) for pk, ref, team, annotations in rows}
+    found = catalog_selectors.components_with_annotations(ids, or_having=STATE_MACHINE_ANNOTATION)
+    return {pk: (c.ref_key, c.owner_team_id, c.annotations) for pk, c in found.items()}
 
 
 def _catalog_links() -> dict[str, _Link]:
     """ARN -> the Resource, Component and team the catalog links it to (four queries, whatever the count)."""
-    resources = list(
-        Entity.objects.filter(kind_key="resource", spec_type="state-machine", orphaned=False).values_list(
-            "id", "owner_team_id", f"document__metadata__annotations__{ARN_ANNOTATION}"
-        )
-    )
-    linked = _linked_components([pk for pk, _, _ in resources])
+    resources = [(r.entity_id, r.owner_team_id, r.arn) for r in catalog_selectors.resources_of_type("state-machine")]
+    linked = catalog_selectors.components_of_resources([pk for pk, _, _ in resources])
     components = _components({pk for ids in linked.values() for pk in ids})
 
     links: dict[str, _Link] = {}
     for resource_id, team_id, arn in resources:
-        if not isinstance(arn, str) or _arn_parts(arn) is None:
+        if not isinstance(arn, str) or sagas.state_machine_arn(arn) is None:
             continue
         candidates = sorted(pk for pk in linked.get(resource_id, ()) if pk in components)
         naming = [pk for pk in candidates if sagas.names_state_machine(components[pk][2], arn=arn)]
@@ -121,8 +89,8 @@ def _catalog_links() -> dict[str, _Link]:
         links[arn] = _Link(resource_id, component_id, owner or team_id)
     # ARNs a Component names outright, with no Resource entity (not discovered, or not tagged).
     for pk, (_, team_id, annotations) in sorted(components.items()):
-        for value in sagas.split_list(annotations.get(sagas.STATE_MACHINE_ANNOTATION)):
-            if _arn_parts(value) is not None and value not in links:
+        for value in sagas.split_list(annotations.get(STATE_MACHINE_ANNOTATION)):
+            if sagas.state_machine_arn(value) is not None and value not in links:
                 links[value] = _Link(None, pk, team_id)
     return links
 
@@ -130,12 +98,13 @@ def _catalog_links() -> dict[str, _Link]:
 def saga_machines_refresh() -> int:
     """Mirror the catalog's state machines into SagaStateMachine rows; returns how many are tracked."""
     accounts = {a.account_id: a for a in AwsAccount.objects.filter(enabled=True)}
-    links = {arn: link for arn, link in _catalog_links().items() if _arn_parts(arn)[0] in accounts}
+    links = {arn: link for arn, link in _catalog_links().items() if sagas.state_machine_arn(arn).account in accounts}
     with transaction.atomic():
         existing = {m.arn: m for m in SagaStateMachine.objects.select_for_update()}
         changed, created = [], []
         for arn, link in links.items():
-            account_id, region = _arn_parts(arn)
+            parsed = sagas.state_machine_arn(arn)
+            account_id, region = parsed.account, parsed.region
             values = {
                 "account_id": accounts[account_id].pk,
                 "region": region,
@@ -185,15 +154,18 @@ def _marking(machine: SagaStateMachine) -> sagas.Marking:
     its Resource (then by name or ARN) or, linked or not, when it names the ARN."""
     annotations = None
     if machine.resource_id:
-        document = Entity.objects.filter(pk=machine.resource_id).values_list("document", flat=True).first()
-        annotations = ((document or {}).get("metadata") or {}).get("annotations") or {}
-    linked = _linked_components([machine.resource_id]).get(machine.resource_id, set()) if machine.resource_id else set()
+        annotations = catalog_selectors.entity_annotations(machine.resource_id)
+    linked = (
+        catalog_selectors.components_of_resources([machine.resource_id]).get(machine.resource_id, set())
+        if machine.resource_id
+        else set()
+    )
     if machine.component_id:
         linked.add(machine.component_id)
     components = [
         (ref, values)
         for pk, (ref, _, values) in _components(linked).items()
-        if pk in linked or machine.arn in sagas.split_list(values.get(sagas.STATE_MACHINE_ANNOTATION))
+        if pk in linked or machine.arn in sagas.split_list(values.get(STATE_MACHINE_ANNOTATION))
     ]
     return sagas.marking(arn=machine.arn, resource_annotations=annotations, components=components)
 

@@ -10,6 +10,7 @@ from observability.sagas import selectors, services
 from observability.sagas.charts import LABELS, OUTCOME_COLOURS, outcomes_figure
 from observability.sagas.marking import has_sagas_tab
 from observability.sagas.selectors import sagas_tab_url
+from observability.timeranges import SAGA_RANGES
 from portal.permissions import CHANGE, can
 
 EXECUTIONS_PER_PAGE = 25
@@ -23,7 +24,7 @@ def sagas_context(request: HttpRequest, entity: Entity) -> dict:
     context = {
         "machines": machines,
         "machine": machine,
-        "range_choices": list(selectors.RANGE_LABELS.items()),
+        "range_choices": SAGA_RANGES.choices(),
         "outcome_choices": [(o, LABELS[o]) for o in selectors.OUTCOME_ORDER],
         "params": request.GET,
         "tab_url": sagas_tab_url(entity),
@@ -31,11 +32,9 @@ def sagas_context(request: HttpRequest, entity: Entity) -> dict:
     }
     if machine is None or not machine.is_saga:
         return context
-    try:
-        window = selectors.saga_window(request.GET.get("range"))
-    except selectors.SagaRangeError as error:
-        context.update(range_error=str(error), tab_status=400)
-        window = selectors.saga_window(None)
+    window, range_error = SAGA_RANGES.read(request.GET)
+    if range_error:
+        context.update(range_error=range_error, tab_status=400)
     outcome = request.GET.get("outcome", "")
     if outcome and outcome not in LABELS:
         context.update(outcome_error=f"Unknown outcome {outcome[:30]!r}; showing every outcome.", tab_status=400)

@@ -1,7 +1,6 @@
 """Observability pieces for any page: `{% load observability %}`.
 
 {% entity_alarm_badge entity %}   the alarms of a Component or Resource, for its page header
-{% team_alarms team %}            a team's alarms (firing ones listed) and a link to its dashboard
 """
 
 from django import template
@@ -26,9 +25,3 @@ def entity_alarm_badge(entity):
         # An ECS cluster's alarms, say, show without a Metrics tab to link to.
         "metrics_tab": tab_for(entity, "metrics") is not None,
     }
-
-
-@register.inclusion_tag("observability/metrics/_team_alarms.html")
-def team_alarms(team):
-    summary, firing = selectors.team_alarm_summary(team.slug)
-    return {"team": team, "summary": summary, "firing": firing}

@@ -1,13 +1,13 @@
 """Saga pieces for any page: `{% load sagas %}`.
 
 {% entity_saga_alerts entity %}   open saga alerts of an entity, for its page header
-{% team_saga_alerts team %}       a team's open saga alerts, for its team page
 {{ execution.outcome|outcome_badge }}   the Bootstrap badge class of an outcome
 """
 
 from django import template
 
 from observability.sagas import selectors as saga_selectors
+from observability.sagas.marking import has_saga_alerts
 
 register = template.Library()
 
@@ -29,8 +29,7 @@ def outcome_badge(outcome: str) -> str:
 
 @register.inclusion_tag("observability/sagas/_entity_alerts.html")
 def entity_saga_alerts(entity):
-    # Sagas hang off Components and state-machine Resources only: other pages spend no query on them.
-    if entity.kind_key != "component" and (entity.kind_key, entity.spec_type) != ("resource", "state-machine"):
+    if not has_saga_alerts(entity):
         return {"counts": {}}
     counts = saga_selectors.entity_open_alert_counts(entity)
     return {
@@ -39,9 +38,3 @@ def entity_saga_alerts(entity):
         "total": sum(counts.values()),
         "href": saga_selectors.entity_open_alerts_link(entity, counts),
     }
-
-
-@register.inclusion_tag("observability/sagas/_team_alerts.html")
-def team_saga_alerts(team):
-    alerts, total = saga_selectors.team_open_alerts(team)
-    return {"team": team, "alerts": alerts, "total": total}

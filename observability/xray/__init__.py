@@ -1,0 +1,1 @@
+"""X-Ray: service maps of the estate, systems and teams, traces, and declared vs observed dependencies."""

@@ -22,101 +22,43 @@ nothing. Three queries, whatever the number of relations.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
-
-from catalog.models import Entity, Relation
-from observability.xray.service_map import XRAY_NAME_ANNOTATION, EntityLink, ServiceMap
+from catalog.annotations import XRAY_NAME_ANNOTATION
+from catalog.models import Entity
+from catalog.selectors import DeclaredDependency, EntityBrief, declared_dependencies
+from observability.xray.service_map import ServiceMap
 
 UNDECLARED_CALL = "undeclared_call"  # this entity calls another, undeclared
 UNDECLARED_CALLER = "undeclared_caller"  # another entity calls this one, undeclared
 UNOBSERVED = "unobserved"  # declared, never seen
 
-_BRIEF = ("id", "ref_key", "kind", "kind_key", "namespace", "name", "title", "system_key", "owner_key", "owner_team_id")
-
-
-def _link(entity: Entity) -> EntityLink:
-    return EntityLink(
-        id=entity.pk,
-        ref_key=entity.ref_key,
-        kind=entity.kind,
-        kind_key=entity.kind_key,
-        namespace=entity.namespace,
-        name=entity.name,
-        title=entity.title,
-        system_key=entity.system_key,
-        owner_key=entity.owner_key,
-        owner_team_id=entity.owner_team_id,
-    )
-
-
-def _annotation_of(prefix: str):
-    return KeyTextTransform(
-        XRAY_NAME_ANNOTATION, KeyTransform("annotations", KeyTransform("metadata", f"{prefix}__document"))
-    )
-
 
 @dataclass(frozen=True)
 class Declaration:
     caller_id: int
-    callee: EntityLink
+    callee: EntityBrief
     via: str  # "dependsOn", "dependencyOf", or "the API api:orders"
     callee_traceable: bool  # X-Ray could show it: a Component, or annotated with its X-Ray name
 
 
-def declarations(caller_ids) -> list[Declaration]:
-    """What the callers declare they call, in three queries: dependsOn/dependencyOf, APIs consumed, their providers."""
-    ids = sorted(set(caller_ids))
-    if not ids:
-        return []
-    found: list[Declaration] = []
-    only = ["id", "type", "source_id", "target_id", "target_key"]
-    only += [f"source__{f}" for f in _BRIEF] + [f"target__{f}" for f in _BRIEF]
-    rows = (
-        Relation.objects.filter(
-            Q(type="dependsOn", source_id__in=ids, target__isnull=False) | Q(type="dependencyOf", target_id__in=ids)
-        )
-        .select_related("source", "target")
-        .only(*only)
-        .annotate(source_xray=_annotation_of("source"), target_xray=_annotation_of("target"))
-        .order_by("id")
-    )
-    for row in rows:
-        if row.type == "dependsOn":
-            caller, callee, annotated = row.source, row.target, row.target_xray
-        else:  # B dependencyOf A: A depends on B
-            caller, callee, annotated = row.target, row.source, row.source_xray
-        traceable = callee.kind_key == "component" or bool(annotated)
-        found.append(Declaration(caller.pk, _link(callee), row.type, traceable))
+def _via(dependency: DeclaredDependency) -> str:
+    if dependency.relation == "providesApi":
+        return f"the API {dependency.api_key.replace(':default/', ':', 1)}"
+    return dependency.relation
 
-    consumed = (
-        Relation.objects.filter(type="consumesApi", source_id__in=ids)
-        .select_related("target")
-        .only("id", "target_key", "source_id", "target_id", *[f"target__{f}" for f in _BRIEF])
-        .annotate(target_xray=_annotation_of("target"))
-        .order_by("id")
-    )
-    apis: list[tuple[int, str]] = []
-    for row in consumed:
-        apis.append((row.source_id, row.target_key))
-        if row.target is not None:  # the API entity itself, which X-Ray may know by its annotation
-            found.append(Declaration(row.source_id, _link(row.target), "consumesApi", bool(row.target_xray)))
-    if apis:
-        providers = defaultdict(list)
-        rows = (
-            Relation.objects.filter(type="providesApi", target_key__in={key for _, key in apis})
-            .select_related("source")
-            .only("id", "target_key", "source_id", *[f"source__{f}" for f in _BRIEF])
-            .annotate(source_xray=_annotation_of("source"))
-            .order_by("id")
+
+def declarations(caller_ids) -> list[Declaration]:
+    """What the callers declare they call (three queries, catalog.selectors.declared_dependencies). A callee is
+    traceable when X-Ray could show it: a Component, or an entity annotated with its X-Ray name; the API entity a
+    caller consumes only by its annotation (X-Ray shows the API's provider, not the API)."""
+    found = []
+    for dependency in declared_dependencies(caller_ids, annotation=XRAY_NAME_ANNOTATION):
+        annotated = bool(dependency.callee_annotation)
+        traceable = (
+            annotated
+            if dependency.relation == "consumesApi"
+            else (dependency.callee.kind_key == "component" or annotated)
         )
-        for row in rows:
-            providers[row.target_key].append(row)
-        for caller_id, api_key in apis:
-            for row in providers[api_key]:
-                traceable = row.source.kind_key == "component" or bool(row.source_xray)
-                via = f"the API {api_key.replace(':default/', ':', 1)}"
-                found.append(Declaration(caller_id, _link(row.source), via, traceable))
+        found.append(Declaration(dependency.caller_id, dependency.callee, _via(dependency), traceable))
     return found
 
 
@@ -124,7 +66,7 @@ def declarations(caller_ids) -> list[Declaration]:
 class Finding:
     kind: str
     message: str
-    other: EntityLink | None  # the entity at the other end
+    other: EntityBrief | None  # the entity at the other end
     requests: int | None  # calls seen, for observed ones
 
 
@@ -156,7 +98,7 @@ def compare(entity: Entity, smap: ServiceMap) -> Comparison:
     comparison.observed = True
     # Calls between entities, summed over the X-Ray nodes that stand for each.
     seen: dict[tuple[int, int], int] = defaultdict(int)
-    links: dict[int, EntityLink] = {}
+    links: dict[int, EntityBrief] = {}
     for edge in smap.edges:
         if edge.source not in own and edge.target not in own:
             continue

@@ -32,7 +32,6 @@ Latency p50/p99 come from the response-time histograms (nearest rank over the bu
 """
 
 import math
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -40,20 +39,19 @@ from datetime import timedelta
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models.fields.json import HasKey, KeyTextTransform, KeyTransform
-from django.db.models.functions import Lower
 
+from catalog import selectors as catalog_selectors
+from catalog.annotations import XRAY_NAME_ANNOTATION
 from catalog.models import Entity
-from catalog.templatetags.catalog_ui import entity_path
+from catalog.selectors import EntityBrief
+from observability.timeranges import Window
 from observability.xray import aws as aws_xray
 from observability.xray.aws import Calls, ServiceGraph
-from observability.xray_window import XrayWindow
-from portal.aws.clients import page_timeouts
-from portal.aws.errors import AwsError
+from portal.aws.clients import PageBudget, page_timeouts
 from portal.aws.freshness import Fetched, fetch_or_last_good
 from portal.aws.models import AwsAccount
+from portal.aws.selectors import enabled_account_regions
 
-XRAY_NAME_ANNOTATION = "meridian.io/xray-service-name"
 CLIENTS = "clients"
 
 FAULT_CRITICAL = 0.05
@@ -70,8 +68,6 @@ HEALTH_LABELS = {
     OK: "healthy",
     IDLE: "no calls answered",
 }
-
-_ANNOTATIONS = KeyTransform("annotations", KeyTransform("metadata", "document"))
 
 
 def fresh_for() -> timedelta:
@@ -176,45 +172,24 @@ class SourceState:
         return f"{self.account_name} {self.region}"
 
 
-def xray_sources() -> list[tuple[AwsAccount, str]]:
-    """(account, region) for every enabled account and each of its regions (its home region if none), by name."""
-    return [
-        (account, region)
-        for account in AwsAccount.objects.filter(enabled=True).order_by("name", "id")
-        for region in (account.regions or [account.home_region])
-    ]
-
-
-def graph_cache_key(account: AwsAccount, region: str, window: XrayWindow) -> str:
+def graph_cache_key(account: AwsAccount, region: str, window: Window) -> str:
     return f"xray:service-graph:{account.account_id}:{region}:{window.cache_key}"
 
 
-class PageBudgetSpent(AwsError):
-    code = "page_budget"
-
-
 def fetch_graphs(
-    window: XrayWindow, sources: list[tuple[AwsAccount, str]] | None = None
+    window: Window, sources: list[tuple[AwsAccount, str]] | None = None
 ) -> list[tuple[SourceState, ServiceGraph | None]]:
     """Each source's graph: cached, else fetched (page timeouts) while the page's AWS budget lasts, else last good."""
-    sources = xray_sources() if sources is None else sources
-    budget = settings.OBSERVABILITY_PAGE_AWS_BUDGET
+    sources = enabled_account_regions() if sources is None else sources
+    budget = PageBudget()  # cached graphs cost it nothing
     timeouts = page_timeouts()
-    spent = [0.0]  # seconds this page has waited on AWS; cached graphs cost nothing
     found = []
     for account, region in sources:
 
         def fetch(account=account, region=region):
-            if spent[0] > budget:
-                raise PageBudgetSpent(
-                    f"AWS was slow for this page, so the X-Ray graph of {account.name} {region} was not fetched "
-                    f"(after {spent[0]:.1f}s on AWS; the budget is {budget:g}s)."
-                )
-            began = time.monotonic()
-            try:
+            budget.check(f"the X-Ray graph of {account.name} {region} was not fetched")
+            with budget.spending():
                 return aws_xray.service_graph(account, region, start=window.start, end=window.end, timeouts=timeouts)
-            finally:
-                spent[0] += time.monotonic() - began
 
         result: Fetched = fetch_or_last_good(graph_cache_key(account, region, window), fetch, fresh_for=fresh_for())
         state = SourceState(
@@ -233,70 +208,31 @@ def fetch_graphs(
 # --- nodes to entities --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EntityLink:
-    id: int
-    ref_key: str
-    kind: str
-    kind_key: str
-    namespace: str
-    name: str
-    title: str
-    system_key: str
-    owner_key: str
-    owner_team_id: int | None
-
-    @property
-    def url(self) -> str:
-        return entity_path(self.namespace, self.kind_key, self.name)
-
-    @property
-    def short_ref(self) -> str:
-        return self.ref_key.replace(":default/", ":", 1)
-
-
-_LINK_FIELDS = ("id", "ref_key", "kind", "kind_key", "namespace", "name", "title", "system_key", "owner_key")
-
-
-def _link(row: dict) -> EntityLink:
-    return EntityLink(**{name: row[name] for name in _LINK_FIELDS}, owner_team_id=row["owner_team_id"])
-
-
 def annotated_names(value) -> list[str]:
     if not isinstance(value, str):
         return []
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
-def entities_for_names(names: Iterable[str]) -> dict[str, EntityLink]:
-    """The entity each X-Ray service name stands for (annotation first, then a Component's name). Two queries."""
+def entities_for_names(names: Iterable[str]) -> dict[str, EntityBrief]:
+    """The entity each X-Ray service name stands for (annotation first, then a Component's name, a live one and
+    one of the default namespace first). Two queries."""
     wanted = sorted(set(names))
     if not wanted:
         return {}
-    found: dict[str, EntityLink] = {}
-    annotated = (
-        Entity.objects.filter(HasKey(_ANNOTATIONS, XRAY_NAME_ANNOTATION), orphaned=False)
-        .annotate(xray_names=KeyTextTransform(XRAY_NAME_ANNOTATION, _ANNOTATIONS))
-        .order_by("ref_key")
-        .values(*_LINK_FIELDS, "owner_team_id", "xray_names")
-    )
+    found: dict[str, EntityBrief] = {}
     wanted_set = set(wanted)
-    for row in annotated:
-        for name in annotated_names(row["xray_names"]):
+    for entity, value in catalog_selectors.entities_with_annotation(XRAY_NAME_ANNOTATION):
+        for name in annotated_names(value):
             if name in wanted_set and name not in found:
-                found[name] = _link(row)
+                found[name] = entity
     rest = {name.lower(): name for name in wanted if name not in found}
     if rest:
-        components = (
-            Entity.objects.annotate(name_lower=Lower("name"))
-            .filter(kind_key="component", name_lower__in=list(rest))
-            .order_by("orphaned", "ref_key")
-            .values(*_LINK_FIELDS, "owner_team_id", "orphaned")
-        )
-        for row in sorted(components, key=lambda r: (r["orphaned"], r["namespace"] != "default", r["ref_key"])):
-            name = rest.get(row["name"].lower())
+        components = catalog_selectors.components_named(rest)
+        for entity, _ in sorted(components, key=lambda c: (c[1], c[0].namespace != "default", c[0].ref_key)):
+            name = rest.get(entity.name.lower())
             if name is not None and name not in found:
-                found[name] = _link(row)
+                found[name] = entity
     return found
 
 
@@ -312,7 +248,7 @@ def xray_names_of(entity: Entity) -> list[str]:
 class Scope:
     kind: str  # estate, system, team, entity
     label: str
-    contains: Callable[[EntityLink], bool] | None  # None: everything (the estate)
+    contains: Callable[[EntityBrief], bool] | None  # None: everything (the estate)
 
 
 def estate_scope() -> Scope:
@@ -325,7 +261,7 @@ def system_scope(system: Entity) -> Scope:
 
 
 def team_scope(team) -> Scope:
-    group = f"group:default/{team.slug}".lower()
+    group = catalog_selectors.team_owner_ref(team.slug).lower()
     team_id = team.pk
     return Scope("team", team.name, lambda link: link.owner_team_id == team_id or link.owner_key == group)
 
@@ -344,7 +280,7 @@ class MapNode:
     name: str
     type: str
     calls: Calls | None = None
-    entity: EntityLink | None = None
+    entity: EntityBrief | None = None
     sources: list[tuple[str, str]] = field(default_factory=list)  # (account name, region) it was seen in
     in_scope: bool = True
     instrumented: bool = False  # X-Ray's State "active": the service writes segments (not inferred, not a client)
@@ -379,7 +315,7 @@ class MapEdge:
 @dataclass
 class ServiceMap:
     scope: Scope
-    window: XrayWindow
+    window: Window
     nodes: list[MapNode]  # by key
     edges: list[MapEdge]  # by (source, target)
     sources: list[SourceState]
@@ -500,7 +436,7 @@ def narrowed(smap: "ServiceMap", scope: Scope) -> "ServiceMap":
     return ServiceMap(scope=scope, window=smap.window, nodes=nodes, edges=edges, sources=smap.sources)
 
 
-def service_map(window: XrayWindow, scope: Scope, *, sources: list[tuple[AwsAccount, str]] | None = None) -> ServiceMap:
+def service_map(window: Window, scope: Scope, *, sources: list[tuple[AwsAccount, str]] | None = None) -> ServiceMap:
     fetched = fetch_graphs(window, sources)
     nodes, edges = merge_graphs(fetched)
     links = entities_for_names(n.name for n in nodes if not n.is_client)

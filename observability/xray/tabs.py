@@ -6,9 +6,10 @@ annotation `meridian.io/xray-service-name` (a table, queue or API X-Ray shows un
 from the row alone, as the tab bar needs.
 """
 
+from catalog.annotations import XRAY_NAME_ANNOTATION
 from catalog.models import Entity
 from catalog.tabs import EntityTab, OverviewPanel, register_overview_panel, register_tab
-from observability.xray.service_map import XRAY_NAME_ANNOTATION, xray_names_of
+from observability.xray.service_map import xray_names_of
 
 
 def has_xray(entity: Entity) -> bool:

@@ -15,18 +15,16 @@ with a notice instead of an error.
 
 import hashlib
 import re
-import time
 from dataclasses import dataclass
 
-from django.conf import settings
-
+from observability.timeranges import Window
 from observability.xray import aws as aws_xray
 from observability.xray.aws import SummaryPage, Trace, TraceSummary, XrayInvalidRequest
-from observability.xray.service_map import PageBudgetSpent, fresh_for, xray_sources
-from observability.xray_window import XrayWindow
-from portal.aws.clients import page_timeouts
+from observability.xray.service_map import fresh_for
+from portal.aws.clients import PageBudget, page_timeouts
 from portal.aws.freshness import fetch_or_last_good
 from portal.aws.models import AwsAccount
+from portal.aws.selectors import enabled_account_regions
 
 # The portal's own bound on what it forwards; X-Ray's expressions are short (a few clauses).
 MAX_EXPRESSION_LENGTH = 2000
@@ -48,7 +46,7 @@ class Source:
 
 
 def trace_sources() -> list[Source]:
-    return [Source(account, region) for account, region in xray_sources()]
+    return [Source(account, region) for account, region in enabled_account_regions()]
 
 
 def choose_source(sources: list[Source], account_name: str, region: str) -> Source:
@@ -73,7 +71,7 @@ def clean_expression(raw: str | None) -> str:
 @dataclass(frozen=True)
 class TraceList:
     source: Source
-    window: XrayWindow
+    window: Window
     expression: str
     summaries: list[TraceSummary]  # newest first
     next_token: str
@@ -88,7 +86,7 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 
-def trace_list(source: Source, window: XrayWindow, expression: str, *, page_token: str = "") -> TraceList:
+def trace_list(source: Source, window: Window, expression: str, *, page_token: str = "") -> TraceList:
     refused: list[XrayInvalidRequest] = []
 
     def fetch() -> SummaryPage:
@@ -159,8 +157,7 @@ def trace_detail(source: Source, trace_id: str, *, sources: list[Source] | None 
     """
     others = trace_sources() if sources is None else sources
     ordered = [source] + [s for s in others if s.value != source.value]
-    budget = settings.OBSERVABILITY_PAGE_AWS_BUDGET
-    spent = [0.0]
+    budget = PageBudget()
     parts: list[Trace] = []
     found_in: list[str] = []
     notices: list[PartNotice] = []
@@ -168,16 +165,9 @@ def trace_detail(source: Source, trace_id: str, *, sources: list[Source] | None 
     for where in ordered:
 
         def fetch(where=where):
-            if spent[0] > budget:
-                raise PageBudgetSpent(
-                    f"AWS was slow for this page, so the part of the trace in {where.account.name} {where.region} "
-                    f"was not fetched (after {spent[0]:.1f}s on AWS; the budget is {budget:g}s)."
-                )
-            began = time.monotonic()
-            try:
+            budget.check(f"the part of the trace in {where.account.name} {where.region} was not fetched")
+            with budget.spending():
                 answer = aws_xray.batch_get_traces(where.account, where.region, [trace_id], timeouts=page_timeouts())
-            finally:
-                spent[0] += time.monotonic() - began
             return answer[0] if answer else None
 
         key = f"xray:trace:{where.account.account_id}:{where.region}:{trace_id}"

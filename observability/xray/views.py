@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from catalog import selectors as catalog_selectors
 from catalog.models import Entity
 from catalog.refs import RefError
+from observability.timeranges import XRAY_RANGES, Window
 from observability.xray.declared import compare
 from observability.xray.formatting import count_text, duration_text, share_text
 from observability.xray.service_map import (
@@ -43,7 +44,6 @@ from observability.xray.traces import (
     trace_list,
     trace_sources,
 )
-from observability.xray_window import RANGE_LABELS, XrayWindow, XrayWindowError, parse_xray_window, preset_window
 from portal.models import Team
 
 MAX_PAGE_TOKEN = 2000
@@ -56,11 +56,7 @@ FILTER_EXAMPLES = (
 )
 
 
-def range_choices() -> list[tuple[str, str]]:
-    return [*RANGE_LABELS.items(), ("custom", "Custom")]
-
-
-def traces_url(account_name: str, region: str, expression: str, window: XrayWindow, *, base: str = "") -> str:
+def traces_url(account_name: str, region: str, expression: str, window: Window, *, base: str = "") -> str:
     params = {"account": account_name, "region": region, "filter": expression}
     return f"{base or reverse('observability:xray_traces')}?{urlencode(params)}&{window.query()}"
 
@@ -110,16 +106,16 @@ def map_context(smap: ServiceMap) -> dict:
     }
 
 
-def _window_or_error(request, context: dict) -> XrayWindow | None:
-    try:
-        return parse_xray_window(request.GET)
-    except XrayWindowError as error:
-        context.update(range_error=str(error), window=preset_window())
+def _window_or_error(request, context: dict) -> Window | None:
+    window, range_error = XRAY_RANGES.read(request.GET)
+    if range_error:
+        context.update(range_error=range_error, window=window)
         return None
+    return window
 
 
 def _map_page(request, *, scope, title: str, extra: dict):
-    context = {"title": title, "range_choices": range_choices(), "params": request.GET, **extra}
+    context = {"title": title, "range_choices": XRAY_RANGES.choices(), "params": request.GET, **extra}
     window = _window_or_error(request, context)
     if window is None:
         return render(request, "observability/xray/service_map.html", context, status=400)
@@ -155,7 +151,7 @@ def team_map(request, slug):
 def trace_list_page(request):
     sources = trace_sources()
     context = {
-        "range_choices": range_choices(),
+        "range_choices": XRAY_RANGES.choices(),
         "params": request.GET,
         "sources": sources,
         "examples": FILTER_EXAMPLES,
@@ -233,7 +229,7 @@ def traces_url_for(source: Source) -> str:
 
 def entity_xray_context(request, entity: Entity) -> dict:
     """The X-Ray tab: declared vs observed over the whole map, then the map of the entity and its neighbours."""
-    context = {"range_choices": range_choices(), "params": request.GET, "tab_slug": "xray"}
+    context = {"range_choices": XRAY_RANGES.choices(), "params": request.GET, "tab_slug": "xray"}
     window = _window_or_error(request, context)
     if window is None:
         return {**context, "tab_status": 400}  # nothing is fetched for a range that makes no sense
@@ -250,6 +246,6 @@ def entity_notice(request, namespace, kind, name):
         entity = catalog_selectors.entity_by_ref(f"{kind}:{namespace}/{name}")
     except (Entity.DoesNotExist, RefError):
         raise Http404(f"No {kind} {namespace}/{name} in the catalog.") from None
-    window = preset_window()
+    window = XRAY_RANGES.preset()
     comparison = compare(entity, service_map(window, estate_scope()))
     return render(request, "observability/xray/_overview_notice.html", {"entity": entity, "comparison": comparison})

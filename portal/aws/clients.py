@@ -15,15 +15,21 @@ timeouts, retries, endpoint, call accounting and circuit breaker:
   is infrastructure only the portal reaches (Redis in production).
 - `botocore.config.Config`: standard retry mode with AWS_MAX_ATTEMPTS attempts in all, the
   AWS_CONNECT_TIMEOUT/AWS_READ_TIMEOUT timeouts, and AWS_ENDPOINT_URL when
-  set (the sandbox). Nothing else differs between the sandbox and AWS.
+  set (the sandbox, LocalStack, a VPC endpoint). Nothing else differs between them and AWS.
 - `timeouts=page_timeouts()` for a call made while a person waits for a page (the
   AWS_PAGE_* settings: about a second to connect, two to answer, no retry): a slow
   AWS then costs the page a couple of seconds at most, and the page shows its last
   good data instead. Tasks keep the longer defaults, since nobody waits on them.
+- `PageBudget()` for a page that makes several AWS calls (a dashboard over accounts and
+  regions, a trace joined from several X-Rays): once the page has waited AWS_PAGE_BUDGET
+  seconds on AWS in all, no new call starts and the rest shows its last good data.
 """
 
 import hashlib
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -35,7 +41,7 @@ from django.core.cache import cache
 
 from portal.aws import accounting
 from portal.aws.breaker import CircuitBreaker, is_outage_exception, is_outage_response
-from portal.aws.errors import aws_errors
+from portal.aws.errors import PageBudgetSpent, aws_errors
 
 SESSION_NAME = "meridian"
 ASSUME_ROLE_SECONDS = 3600
@@ -70,6 +76,43 @@ def default_timeouts() -> Timeouts:
 def page_timeouts() -> Timeouts:
     """For calls a page waits on: short, and no retry (the next view tries again)."""
     return Timeouts(settings.AWS_PAGE_CONNECT_TIMEOUT, settings.AWS_PAGE_READ_TIMEOUT, settings.AWS_PAGE_MAX_ATTEMPTS)
+
+
+class PageBudget:
+    """How long one page view may wait on AWS in all, over every call it makes (AWS_PAGE_BUDGET seconds).
+
+        budget = PageBudget()
+        for account, region in sources:
+            budget.check(f"the X-Ray graph of {account.name} {region} was not fetched")  # PageBudgetSpent once spent
+            with budget.spending():
+                answer = ...  # the AWS call
+
+    Only time spent in AWS calls counts: answers from the cache cost the page nothing.
+    """
+
+    def __init__(self, seconds: float | None = None):
+        self.seconds = settings.AWS_PAGE_BUDGET if seconds is None else seconds
+        self.spent = 0.0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.spent > self.seconds
+
+    def check(self, what_is_skipped: str) -> None:
+        """Raise PageBudgetSpent, saying what is skipped ("these charts were not fetched"), once the budget is spent."""
+        if self.exhausted:
+            raise PageBudgetSpent(
+                f"AWS was slow for this page, so {what_is_skipped} "
+                f"(after {self.spent:.1f}s on AWS; the budget is {self.seconds:g}s)."
+            )
+
+    @contextmanager
+    def spending(self) -> Iterator[None]:
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            self.spent += time.monotonic() - began
 
 
 def client_config(region: str, timeouts: Timeouts | None = None) -> Config:

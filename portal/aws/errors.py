@@ -127,6 +127,12 @@ class AwsCircuitOpen(AwsUnavailable):
         self.retry_in = retry_in
 
 
+class PageBudgetSpent(AwsError):
+    """A page has waited on AWS as long as it may (portal.aws.clients.PageBudget): no new call was started."""
+
+    code = "page_budget"
+
+
 def account_label(account) -> str:
     """How messages name an account: "payments (111111111111)"."""
     if account is None:
@@ -135,17 +141,20 @@ def account_label(account) -> str:
 
 
 def describe_endpoint(endpoint: str) -> str:
-    """Name the endpoint and say whether it is the sandbox, so nobody debugs the wrong thing."""
+    """Name the endpoint and where it comes from, so nobody debugs the wrong thing.
+
+    AWS_ENDPOINT_URL is set for the embedded sandbox, but just as well for LocalStack or a VPC endpoint:
+    the message says only what the portal knows, that it is the configured endpoint.
+    """
     if settings.AWS_ENDPOINT_URL:
-        return (
-            f"the embedded AWS sandbox at {endpoint or settings.AWS_ENDPOINT_URL} (AWS_ENDPOINT_URL); "
-            "is it running? `make run` starts it"
-        )
-    return f"the AWS endpoint {endpoint or 'for this region'} (real AWS); check this host's network, DNS and proxy"
+        return f"the AWS endpoint {endpoint or settings.AWS_ENDPOINT_URL} (AWS_ENDPOINT_URL)"
+    return f"the AWS endpoint {endpoint or 'for this region'} (real AWS)"
 
 
-def _operation_of(exc: Exception) -> str:
-    return getattr(exc, "operation_name", "") or ""
+def _endpoint_advice() -> str:
+    if settings.AWS_ENDPOINT_URL:
+        return "is it running? Check AWS_ENDPOINT_URL and this host's network"
+    return "check this host's network, DNS and proxy"
 
 
 def translate(exc: Exception, *, account=None, service: str = "") -> AwsError:
@@ -190,13 +199,15 @@ def translate(exc: Exception, *, account=None, service: str = "") -> AwsError:
         endpoint = exc.kwargs.get("endpoint_url", "")
         return AwsTimeout(
             f"No answer from {describe_endpoint(endpoint)} within {settings.AWS_READ_TIMEOUT:g}s "
-            f"(AWS_READ_TIMEOUT) for account {who}.",
+            f"(AWS_READ_TIMEOUT) for account {who}; {_endpoint_advice()}.",
             **common,
         )
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ConnectionClosedError | BotoConnectionError):
         endpoint = exc.kwargs.get("endpoint_url", "")
         return AwsEndpointUnreachable(
-            f"Cannot connect to {describe_endpoint(endpoint)} (account {who}).", endpoint=endpoint, **common
+            f"Cannot connect to {describe_endpoint(endpoint)} (account {who}); {_endpoint_advice()}.",
+            endpoint=endpoint,
+            **common,
         )
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return AwsError(

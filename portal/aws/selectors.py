@@ -18,6 +18,17 @@ def aws_account_list() -> QuerySet[AwsAccount]:
     return AwsAccount.objects.order_by("name", "id")
 
 
+def enabled_account_regions() -> list[tuple[AwsAccount, str]]:
+    """(account, region) for every enabled account and each of its regions (its home region if it lists none),
+    by account name: what every periodic sync fans out over, one small task each, and what a page reads
+    from every account. One query."""
+    return [
+        (account, region)
+        for account in AwsAccount.objects.filter(enabled=True).order_by("name", "id")
+        for region in (account.regions or [account.home_region])
+    ]
+
+
 @dataclass(frozen=True)
 class AvailabilityNotice:
     account_names: list[str]

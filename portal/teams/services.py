@@ -4,6 +4,9 @@ Who may do what (see portal.permissions): portal admins create teams; admins of 
 admins) change it and its members. A system actor (a management command, the SSO group sync) acts with
 the authority of whoever could run it, so it is not checked.
 
+Every team is created here (the admin, `demo_users`, a catalog Group's import), so `team_created`
+(portal.teams.signals) reaches the apps for every one of them.
+
 A team always keeps at least one admin once it has one: removing or demoting the last admin is refused,
 because nobody but a portal admin could manage the team afterwards.
 """
@@ -15,6 +18,7 @@ from audit.services import audit_record, snapshot
 from portal.actors import Actor
 from portal.models import Membership, Role, Team, User
 from portal.permissions import MANAGE, can
+from portal.teams.signals import team_created
 
 
 class LastAdminError(ValidationError):
@@ -62,6 +66,8 @@ def team_create(*, actor: Actor, slug: str, name: str, description: str = "") ->
     team.full_clean()
     team.save()
     audit_record(actor=actor, action="team.create", target=team, before=None, after=_team_snapshot(team))
+    # In the transaction: what other apps attach to a new team commits with it (portal.teams.signals).
+    team_created.send(sender=Team, team=team, actor=actor)
     return team
 
 

@@ -1,7 +1,8 @@
 """Team pages: everyone signed in may look; team admins and portal admins change the members.
 
-The member forms are plain POST forms that redirect back to the team page; sent by htmx, the same
-views answer with the members table alone, for an in-place update.
+The page is the team's header and its panels (portal.teams.panels: the members section, and what other
+apps register). The member forms are plain POST forms that redirect back to the team page; sent by htmx,
+the same views answer with the members table alone, for an in-place update.
 """
 
 from django.contrib import messages
@@ -9,12 +10,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.views import team_entities_context
 from portal.actors import Actor
-from portal.models import Role, Team
+from portal.models import Team
 from portal.permissions import MANAGE, can
 from portal.teams import selectors, services
 from portal.teams.forms import MemberAddForm, RoleForm
+from portal.teams.panels import members_context, team_panels
 
 
 @require_GET
@@ -22,20 +23,11 @@ def team_list(request):
     return render(request, "teams/list.html", {"teams": selectors.team_list(user=request.user)})
 
 
-def _members_context(request, team: Team, **extra) -> dict:
-    return {
-        "team": team,
-        "may_manage": can(request.user, MANAGE, team),
-        "roles": Role.choices,
-        "add_form": MemberAddForm(),
-        **extra,
-    }
-
-
 @require_GET
 def team_detail(request, slug):
     team = selectors.team_detail(slug=slug, user=request.user)
-    return render(request, "teams/detail.html", _members_context(request, team, **team_entities_context(team)))
+    panels = [(panel.template, panel.context(request, team)) for panel in team_panels()]
+    return render(request, "teams/detail.html", {"team": team, "panels": panels})
 
 
 def _team_to_manage(request, slug) -> Team:
@@ -52,7 +44,7 @@ def _first_error(error: ValidationError) -> str:
 def _respond(request, slug, *, success: str = "", error: str = ""):
     if request.htmx:
         team = selectors.team_detail(slug=slug, user=request.user)
-        context = _members_context(request, team, success=success, error=error)
+        context = {"team": team, **members_context(request, team), "success": success, "error": error}
         # 200 even for a refusal: htmx swaps only successful responses, and the alert is in the partial.
         return render(request, "teams/_members.html", context)
     if error:

@@ -12,18 +12,19 @@ from django.core.cache import cache
 
 from catalog import tasks
 from catalog.aws import tagged_resources
-from catalog.discovery import UNOWNED, entity_name, parse_arn, resource_type
+from catalog.discovery import UNOWNED, entity_name, resource_type
 from catalog.models import DiscoveryRun, Entity, Location, Relation
 from catalog.services import Incoming, entities_apply, location_for
 from catalog.validation import is_valid_name
 from portal.actors import Actor
 from portal.aws.accounting import count_aws_calls
+from portal.aws.arns import parse_arn
 from portal.aws.models import AwsAccount
 from portal.aws.services import parse_account_spec
 from portal.celery import app as celery_app
-from portal.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from portal.models import Team
 from sandbox.estate import CATALOG_DIR
+from sandbox.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from sandbox.seed import SANDBOX_CREDENTIALS
 
 PROD, PAYMENTS = "123456789012", "210987654321"
@@ -306,7 +307,7 @@ def test_an_outage_is_recorded_and_the_last_entities_are_kept(estate, settings):
     outcome = run(prod(), "eu-west-1")
 
     assert (outcome.status, outcome.error_code) == ("error", "endpoint_unreachable")
-    assert "Cannot connect to the embedded AWS sandbox" in outcome.error
+    assert "Cannot connect to the AWS endpoint" in outcome.error
     assert outcome.last_success_at == first.last_success_at and outcome.found == first.found
     assert dict(Entity.objects.filter(kind_key="resource").values_list("pk", "etag")) == kept
     assert not Entity.objects.filter(orphaned=True).exists()

@@ -5,9 +5,10 @@ import types
 import pytest
 import yaml
 
+from catalog.annotations import ORPHAN_ANNOTATION
 from catalog.exporting import entities_for_export, export_yaml, exported_document, iter_export_yaml
 from catalog.models import Entity, Relation
-from catalog.services import ORPHAN_ANNOTATION, Incoming, entities_apply, location_for
+from catalog.services import Incoming, entities_apply, location_for
 from portal.actors import Actor
 
 pytestmark = pytest.mark.django_db

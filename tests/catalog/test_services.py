@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from catalog.annotations import ORPHAN_ANNOTATION
 from catalog.models import Entity, EntityTag, Location, Relation
 from catalog.services import (
-    ORPHAN_ANNOTATION,
     EntityConflict,
     EntityInvalid,
     Incoming,

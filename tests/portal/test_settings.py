@@ -37,6 +37,20 @@ def test_production_profile_passes_check_deploy_with_no_warnings():
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
+def test_production_does_not_install_the_sandbox():
+    probe = "from django.apps import apps; print(apps.is_installed('sandbox'))"
+    result = _manage("shell", "--no-imports", "-c", probe, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+    assert "Unknown command: 'run_local'" in _manage("run_local", env=PRODUCTION_ENV).stderr
+
+
+def test_development_and_the_tests_install_the_sandbox():
+    from django.apps import apps
+
+    assert apps.is_installed("sandbox")
+
+
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
 def test_production_refuses_to_start_without_a_required_variable(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}

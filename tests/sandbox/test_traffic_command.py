@@ -1,5 +1,5 @@
 """`manage.py sandbox_traffic` refuses what it cannot do with a sentence, not a traceback.
-(It running for real: tests/sandbox/test_traffic_emit.py and tests/portal/test_run_local.py.)"""
+(It running for real: tests/sandbox/test_traffic_emit.py and tests/sandbox/test_run_local.py.)"""
 
 import socket
 

@@ -7,7 +7,7 @@ import pytest
 
 from observability.metrics import aws as gateway
 from observability.metrics.aws import MetricStatQuery
-from observability.timeranges import window_for
+from observability.timeranges import CHART_RANGES
 from portal.aws.accounting import count_aws_calls
 from tests.observability.conftest import put_alarm, put_points
 from tests.observability.estate import REGION
@@ -20,7 +20,7 @@ def queries(count: int) -> list[MetricStatQuery]:
 
 
 def get(account, count: int, range_key: str = "1h"):
-    window = window_for(range_key)
+    window = CHART_RANGES.preset(range_key)
     with count_aws_calls() as calls:
         series = gateway.metric_data(
             account, REGION, queries(count), start=window.start, end=window.end, period=window.period
@@ -46,7 +46,7 @@ def test_over_7_days_the_datapoint_limit_splits_the_calls_sooner(aws, account):
 def test_answers_come_back_to_their_queries_across_calls(aws, account):
     for name, values in (("fn-0", [1, 2, 3]), ("fn-499", [10]), ("fn-500", [7, 8])):
         put_points("AWS/Lambda", "Invocations", {"FunctionName": name}, values)
-    window = window_for("1h")
+    window = CHART_RANGES.preset("1h")
 
     series = gateway.metric_data(
         account, REGION, queries(501), start=window.start, end=window.end, period=window.period

@@ -10,8 +10,9 @@ from django.utils import timezone
 from moto import mock_aws
 
 from observability.metrics.series import SeriesQuery, fetch_series
-from observability.timeranges import window_for
+from observability.timeranges import CHART_RANGES
 from portal.aws.accounting import count_aws_calls
+from portal.aws.clients import PageBudget
 from portal.aws.models import AwsAccount
 from tests.observability.conftest import put_points
 from tests.observability.estate import ACCOUNT, REGION
@@ -39,7 +40,7 @@ def fetch(queries, range_key="1h", *, later=False, **kwargs):
     apply) but its last good data is still kept."""
     now = _MOMENT["now"] + (timedelta(minutes=1) if later else timedelta(0))
     with count_aws_calls() as calls:
-        result = fetch_series(queries, window_for(range_key, now=now), **kwargs)
+        result = fetch_series(queries, CHART_RANGES.preset(range_key, now=now), **kwargs)
     return result, calls[("cloudwatch", "GetMetricData")]
 
 
@@ -135,7 +136,7 @@ def test_unreachable_then_the_breaker_opens_and_pages_stop_trying(settings, page
         assert result.notices[0].error_code == "endpoint_unreachable"
 
     with count_aws_calls() as calls:
-        result = fetch_series([query("orders")], window_for("1h", now=_MOMENT["now"] + timedelta(minutes=1)))
+        result = fetch_series([query("orders")], CHART_RANGES.preset("1h", now=_MOMENT["now"] + timedelta(minutes=1)))
 
     assert calls.total_attempts == 0  # refused by the breaker without touching the network
     assert result.notices[0].error_code == "circuit_open"
@@ -156,7 +157,7 @@ def test_once_the_page_has_spent_its_budget_on_aws_no_call_starts(settings, page
     with failing_cloudwatch(*THROTTLING, delay=0.2) as endpoint:
         settings.AWS_ENDPOINT_URL = endpoint
         started = time.monotonic()
-        result, calls = fetch([query("a"), query("b", account="222222222222")], budget=0.1)
+        result, calls = fetch([query("a"), query("b", account="222222222222")], budget=PageBudget(0.1))
 
     assert calls == 1  # the first account's call took longer than the budget, so the second was not made
     assert [n.error_code for n in result.notices] == ["throttled", "page_budget"]

@@ -4,6 +4,13 @@ from datetime import timedelta
 
 import pytest
 
+from catalog.annotations import (
+    COMPENSATIONS_ANNOTATION,
+    SAGA_ANNOTATION,
+    STATE_MACHINE_ANNOTATION,
+    STUCK_AFTER_ANNOTATION,
+    TAGS_ANNOTATION,
+)
 from observability.sagas import marking as sagas
 
 ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:order-saga"
@@ -56,7 +63,7 @@ def test_without_the_definition_state_names_alone_are_judged_and_nothing_is_deci
 
 
 def test_an_explicit_list_replaces_the_rule():
-    mark = sagas.marking(arn=ARN, resource_annotations={sagas.COMPENSATIONS_ANNOTATION: "Undo, RefundAll"})
+    mark = sagas.marking(arn=ARN, resource_annotations={COMPENSATIONS_ANNOTATION: "Undo, RefundAll"})
     decision = sagas.decide(mark, sagas.defined_states(ORDER_SAGA))
 
     assert decision.compensations.undoes == {"Undo": "ReserveInventory", "RefundAll": ""}
@@ -68,20 +75,20 @@ def test_an_explicit_list_replaces_the_rule():
 @pytest.mark.parametrize(
     ("resource", "components", "saga", "reason"),
     [
-        ({sagas.SAGA_ANNOTATION: "true"}, [], True, "the Resource's annotation meridian.io/saga: true"),
+        ({SAGA_ANNOTATION: "true"}, [], True, "the Resource's annotation meridian.io/saga: true"),
         # Discovery writes the AWS tags into meridian.io/aws-tags: the same key works as a tag.
-        ({sagas.TAGS_ANNOTATION: "meridian.io/saga=yes,team=team-orders"}, [], True, "the state machine's AWS tag"),
+        ({TAGS_ANNOTATION: "meridian.io/saga=yes,team=team-orders"}, [], True, "the state machine's AWS tag"),
         # The Resource says no: a Component naming it does not override that.
         (
-            {sagas.SAGA_ANNOTATION: "false"},
-            [("component:default/order-saga", {sagas.STATE_MACHINE_ANNOTATION: "order-saga"})],
+            {SAGA_ANNOTATION: "false"},
+            [("component:default/order-saga", {STATE_MACHINE_ANNOTATION: "order-saga"})],
             False,
             "the Resource's annotation meridian.io/saga: false",
         ),
-        ({}, [("component:default/order-saga", {sagas.STATE_MACHINE_ANNOTATION: ARN})], True, "names it"),
-        ({}, [("component:default/order-saga", {sagas.STATE_MACHINE_ANNOTATION: "other, order-saga"})], True, ""),
-        ({}, [("component:default/order-saga", {sagas.STATE_MACHINE_ANNOTATION: "other-saga"})], None, ""),
-        ({sagas.SAGA_ANNOTATION: "maybe"}, [], None, ""),
+        ({}, [("component:default/order-saga", {STATE_MACHINE_ANNOTATION: ARN})], True, "names it"),
+        ({}, [("component:default/order-saga", {STATE_MACHINE_ANNOTATION: "other, order-saga"})], True, ""),
+        ({}, [("component:default/order-saga", {STATE_MACHINE_ANNOTATION: "other-saga"})], None, ""),
+        ({SAGA_ANNOTATION: "maybe"}, [], None, ""),
     ],
 )
 def test_marking_precedence(resource, components, saga, reason):
@@ -94,11 +101,11 @@ def test_marking_precedence(resource, components, saga, reason):
 def test_compensations_and_the_stuck_threshold_can_come_from_tags_or_the_component():
     mark = sagas.marking(
         arn=ARN,
-        resource_annotations={sagas.TAGS_ANNOTATION: "meridian.io/saga-compensations=Undo RefundAll"},
+        resource_annotations={TAGS_ANNOTATION: "meridian.io/saga-compensations=Undo RefundAll"},
         components=[
             (
                 "component:default/order-saga",
-                {sagas.STATE_MACHINE_ANNOTATION: "order-saga", sagas.STUCK_AFTER_ANNOTATION: "15m"},
+                {STATE_MACHINE_ANNOTATION: "order-saga", STUCK_AFTER_ANNOTATION: "15m"},
             )
         ],
     )

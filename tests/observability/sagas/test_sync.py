@@ -19,9 +19,9 @@ from portal.aws.accounting import count_aws_calls
 from portal.aws.models import AwsAccount
 from portal.aws.pacing import Pacer
 from portal.aws.services import parse_account_spec
-from portal.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from sandbox.estate import CATALOG_DIR
 from sandbox.extensions.lambda_outcomes import FAILURES_KEY
+from sandbox.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from tests.observability.faults import closed_port_url
 from tests.observability.sagas import machines
 from tests.observability.sagas.estate import TAGS, component_document
@@ -365,7 +365,7 @@ def test_an_unreachable_endpoint_is_recorded_and_stored_executions_are_kept(orde
     machine, _ = sync(machine)
 
     assert (machine.status, machine.error_code) == (SagaStateMachine.Status.ERROR, "endpoint_unreachable")
-    assert "Cannot connect to the embedded AWS sandbox" in machine.error
+    assert "Cannot connect to the AWS endpoint" in machine.error
     assert machine.last_success_at is not None
     assert SagaExecution.objects.get().outcome == "committed"
 

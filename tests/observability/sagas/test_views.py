@@ -144,7 +144,7 @@ def fast_failures(settings):
     [
         (THROTTLING, "throttled", "AWS is throttling states ListExecutions calls"),
         (ACCESS_DENIED, "access_denied", "lacks the permission states:GetExecutionHistory"),
-        (None, "endpoint_unreachable", "Cannot connect to the embedded AWS sandbox"),
+        (None, "endpoint_unreachable", "Cannot connect to the AWS endpoint"),
     ],
 )
 def test_the_tab_shows_the_last_syncs_aws_error_with_the_last_good_data(

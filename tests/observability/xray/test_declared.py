@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog import services
+from observability.timeranges import Window
 from observability.xray.declared import UNDECLARED_CALL, UNDECLARED_CALLER, UNOBSERVED, compare
 from observability.xray.service_map import estate_scope, service_map
-from observability.xray_window import XrayWindow
 from portal.actors import Actor
 from tests.observability.xray.estate import put_shop, shop_catalog
 
@@ -21,7 +21,7 @@ def base():
 
 
 def shop_map(base):
-    window = XrayWindow("custom", datetime.fromtimestamp(base, UTC), datetime.fromtimestamp(base + 60, UTC))
+    window = Window("custom", datetime.fromtimestamp(base, UTC), datetime.fromtimestamp(base + 60, UTC))
     return service_map(window, estate_scope())
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from observability.timeranges import Window
 from observability.xray.aws import Calls
 from observability.xray.service_map import (
     CLIENTS,
@@ -27,7 +28,6 @@ from observability.xray.service_map import (
 )
 from observability.xray.service_map_figure import service_map_figure
 from observability.xray.service_map_layout import count_crossings, layered_layout
-from observability.xray_window import XrayWindow
 from portal.aws.accounting import count_aws_calls
 from portal.aws.models import AwsAccount
 from tests.observability.conftest import SECOND_ACCOUNT_ID, SECOND_ROLE_ARN
@@ -48,8 +48,8 @@ GATEWAY, ORDERS, PAYMENTS = (f"{ECS}|{name}" for name in ("storefront-gateway", 
 TABLE, PSP = "AWS::DynamoDB::Table|orders", "remote|psp.example.com"
 
 
-def window_around(base: float) -> XrayWindow:
-    return XrayWindow("custom", datetime.fromtimestamp(base, UTC), datetime.fromtimestamp(base + 60, UTC))
+def window_around(base: float) -> Window:
+    return Window("custom", datetime.fromtimestamp(base, UTC), datetime.fromtimestamp(base + 60, UTC))
 
 
 @pytest.fixture

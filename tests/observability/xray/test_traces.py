@@ -2,10 +2,11 @@
 BatchGetTraces, and the time range of X-Ray pages."""
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
+from observability.timeranges import Window
 from observability.xray.aws import Trace
 from observability.xray.trace_waterfall import FAULT, SEGMENT, THROTTLE, waterfall, waterfall_figure
 from observability.xray.traces import (
@@ -17,7 +18,6 @@ from observability.xray.traces import (
     trace_list,
     trace_sources,
 )
-from observability.xray_window import XrayWindow, XrayWindowError, parse_xray_window
 from portal.aws.accounting import count_aws_calls
 from tests.observability.xray.estate import put, put_shop
 from tests.sandbox.xray_shop import order_trace, trace_id
@@ -28,8 +28,8 @@ def base():
     return float(int(time.time()) - 600)
 
 
-def window_around(base: float, seconds: float = 60) -> XrayWindow:
-    return XrayWindow("custom", datetime.fromtimestamp(base, UTC), datetime.fromtimestamp(base + seconds, UTC))
+def window_around(base: float, seconds: float = 60) -> Window:
+    return Window("custom", datetime.fromtimestamp(base, UTC), datetime.fromtimestamp(base + seconds, UTC))
 
 
 # --- the list -----------------------------------------------------------------------------------------------
@@ -231,48 +231,3 @@ def test_a_trace_x_ray_does_not_have_is_none_and_remembered(xray, prod_account):
 
     assert first.trace is None and second.trace is None and first.notices == []
     assert again.total == 0
-
-
-# --- time ranges --------------------------------------------------------------------------------------------
-
-NOW = datetime(2026, 6, 1, 12, 0, 30, tzinfo=UTC)
-
-
-def test_presets_end_at_the_next_whole_minute_and_are_cached_by_name():
-    window = parse_xray_window({"range": "6h"}, now=NOW)
-
-    assert window.start == datetime(2026, 6, 1, 6, 1, tzinfo=UTC)
-    assert window.end == datetime(2026, 6, 1, 12, 1, tzinfo=UTC)
-    assert window.cache_key == "6h" and window.label == "last 6 h" and window.query() == "range=6h"
-    assert parse_xray_window({}, now=NOW).key == "1h"
-
-
-def test_a_custom_range_is_read_as_utc_and_ends_no_later_than_now():
-    window = parse_xray_window({"range": "custom", "start": "2026-06-01T10:00", "end": "2026-06-01T14:00"}, now=NOW)
-
-    assert (window.start, window.end) == (datetime(2026, 6, 1, 10, tzinfo=UTC), datetime(2026, 6, 1, 12, 1, tzinfo=UTC))
-    assert window.query() == "range=custom&start=2026-06-01T10:00&end=2026-06-01T12:01"
-
-
-@pytest.mark.parametrize(
-    ("params", "message"),
-    [
-        ({"range": "week"}, "Unknown time range 'week'"),
-        ({"range": "custom", "start": "2026-06-01T10:00"}, "needs both a start and an end"),
-        ({"range": "custom", "start": "yesterday", "end": "2026-06-01T11:00"}, "is not a date and time"),
-        ({"range": "custom", "start": "2026-06-01T11:00", "end": "2026-06-01T10:00"}, "must be before the end"),
-        ({"range": "custom", "start": "2026-06-02T10:00", "end": "2026-06-02T11:00"}, "in the future"),
-        ({"range": "custom", "start": "2026-05-30T10:00", "end": "2026-05-31T11:00"}, "at most 24 hours"),
-        ({"range": "custom", "start": "2026-04-01T10:00", "end": "2026-04-01T11:00"}, "keeps traces for 30 days"),
-    ],
-)
-def test_ranges_x_ray_cannot_be_asked_about_say_why(params, message):
-    with pytest.raises(XrayWindowError, match=message):
-        parse_xray_window(params, now=NOW)
-
-
-def test_a_window_of_a_minute_is_the_least():
-    with pytest.raises(XrayWindowError, match="at least a minute"):
-        parse_xray_window({"range": "custom", "start": "2026-06-01T10:00:00", "end": "2026-06-01T10:00:30"}, now=NOW)
-    window = parse_xray_window({"range": "15m"}, now=NOW)
-    assert window.end - window.start == timedelta(minutes=15)

@@ -212,7 +212,7 @@ def test_once_the_page_budget_is_spent_other_accounts_get_their_last_good_graph_
     from portal.aws.models import AwsAccount
 
     AwsAccount.objects.create(name="meridian-zz", account_id="333333333333", regions=["eu-west-1"])
-    settings.OBSERVABILITY_PAGE_AWS_BUDGET = 0  # spent as soon as the first call returns
+    settings.AWS_PAGE_BUDGET = 0  # spent as soon as the first call returns
 
     with count_aws_calls() as aws_calls:
         response = client_as("viewer").get(MAP)
@@ -234,7 +234,7 @@ def test_an_unreachable_endpoint_with_nothing_remembered_renders_a_notice_not_a_
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'data-error-code="endpoint_unreachable"' in html and "Cannot connect to the embedded AWS sandbox" in html
+    assert 'data-error-code="endpoint_unreachable"' in html and "Cannot connect to the AWS endpoint" in html
     assert "No graph of this account and region has been fetched yet." in html
     assert trace_list.status_code == 200 and 'data-testid="aws-notice"' in trace_list.content.decode()
     assert trace.status_code == 200 and "has not been fetched yet" in trace.content.decode()

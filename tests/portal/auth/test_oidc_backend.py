@@ -64,6 +64,19 @@ def test_a_new_user_takes_preferred_username_and_names_and_has_no_local_password
     assert not user.has_usable_password()
 
 
+def test_a_new_user_is_audited_like_every_user_creation(backend, teams):
+    user = backend.create_user({"email": "maria@example.com", "preferred_username": "maria", "groups": ["team-orders"]})
+
+    event = AuditEvent.objects.get(action="user.create")
+    assert (event.actor_kind, event.actor_label) == ("system", "system:oidc:sign_in")
+    assert (event.target_type, event.target_id) == ("portal.user", str(user.pk))
+    assert event.before is None
+    assert event.after == {"username": "maria", "email": "maria@example.com", "portal_admin": False}
+    # Signing in again changes the user's name, not its existence: no second event.
+    backend.update_user(user, {"email": "maria@example.com", "given_name": "Maria"})
+    assert AuditEvent.objects.filter(action="user.create").count() == 1
+
+
 def test_without_a_usable_preferred_username_the_email_names_the_user(backend):
     user = backend.create_user({"email": "jo@example.com", "preferred_username": "jo rossi!"})
     assert user.username == "jo@example.com"

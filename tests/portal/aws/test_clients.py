@@ -1,6 +1,11 @@
+import time
+
+import pytest
+
 from portal.aws.accounting import count_aws_calls
 from portal.aws.aws import caller_identity
-from portal.aws.clients import SESSION_NAME, client
+from portal.aws.clients import SESSION_NAME, PageBudget, client
+from portal.aws.errors import PageBudgetSpent
 from tests.portal.aws.conftest import OWN_ACCOUNT_ID, SECOND_ACCOUNT_ID
 
 
@@ -59,3 +64,16 @@ def test_changing_the_role_assumes_again_instead_of_reusing_old_credentials(aws,
 
     assert calls[("sts", "AssumeRole")] == 2
     assert identity.arn.endswith(":assumed-role/MeridianAudit/meridian")
+
+
+def test_a_page_budget_counts_only_the_time_spent_in_aws_calls(settings):
+    settings.AWS_PAGE_BUDGET = 0.05
+    budget = PageBudget()
+    time.sleep(0.06)  # work outside AWS calls (the cache, the database) costs the budget nothing
+    budget.check("nothing")
+    with budget.spending():
+        time.sleep(0.06)
+
+    with pytest.raises(PageBudgetSpent, match=r"AWS was slow for this page, so the graph was not fetched \(after 0\."):
+        budget.check("the graph was not fetched")
+    assert budget.exhausted and PageBudgetSpent.code == "page_budget"

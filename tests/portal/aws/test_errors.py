@@ -86,15 +86,17 @@ def test_anything_else_is_a_generic_aws_error_with_the_code(own_account):
     assert "InvalidParameterException: Bad cluster name" in str(mapped)
 
 
-def test_unreachable_endpoint_says_it_is_the_sandbox(settings, own_account):
+def test_unreachable_endpoint_names_the_configured_endpoint(settings, own_account):
+    # AWS_ENDPOINT_URL may be the sandbox, LocalStack or a VPC endpoint: the message says only that it is configured.
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:5055"
 
     mapped = translate(EndpointConnectionError(endpoint_url="http://127.0.0.1:5055/"), account=own_account)
 
     assert isinstance(mapped, AwsEndpointUnreachable)
     assert mapped.endpoint == "http://127.0.0.1:5055/"
-    assert "embedded AWS sandbox at http://127.0.0.1:5055/" in str(mapped)
-    assert "make run" in str(mapped)
+    assert "the AWS endpoint http://127.0.0.1:5055/ (AWS_ENDPOINT_URL)" in str(mapped)
+    assert "is it running?" in str(mapped)
+    assert "sandbox" not in str(mapped) and "make run" not in str(mapped)
 
 
 def test_unreachable_endpoint_on_real_aws_points_at_the_network(settings, own_account):

@@ -20,7 +20,7 @@ def test_returns_fresh_data_and_falls_back_to_it_marked_stale_when_aws_fails(set
     assert stale.stale is True
     assert stale.value == fresh.value
     assert stale.fetched_at == fresh.fetched_at  # stamped with when AWS gave it, not now
-    assert "Cannot connect to the embedded AWS sandbox" in stale.error
+    assert "Cannot connect to the AWS endpoint" in stale.error
     assert stale.error_code == AwsEndpointUnreachable.code
 
 

@@ -27,7 +27,7 @@ def test_verify_against_an_unreachable_endpoint_records_an_actionable_error(endp
     own_account.refresh_from_db()
     assert own_account.status == AwsAccount.Status.ERROR
     assert own_account.last_error_code == "endpoint_unreachable"
-    assert own_account.last_error.startswith(f"Cannot connect to the embedded AWS sandbox at {endpoint_down}")
+    assert own_account.last_error.startswith(f"Cannot connect to the AWS endpoint {endpoint_down}")
     assert "is it running?" in own_account.last_error
     assert "meridian-prod (123456789012)" in own_account.last_error
 

@@ -27,7 +27,7 @@ def test_the_page_renders_with_the_endpoint_down_showing_a_notice_in_constant_qu
     page = response.content.decode()
     assert 'data-testid="aws-notice"' in page
     assert "AWS is not answering for meridian-prod" in page
-    assert "Cannot connect to the embedded AWS sandbox" in page
+    assert "Cannot connect to the AWS endpoint" in page
     assert page.count("<tr") == n + 2  # header + meridian-prod + n
     assert "Verify now" not in page  # not a portal admin
 

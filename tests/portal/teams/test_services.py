@@ -33,6 +33,30 @@ def test_only_portal_admins_create_teams(people, who):
     assert not AuditEvent.objects.filter(action="team.create").exists()
 
 
+def test_team_created_is_sent_inside_the_creating_transaction(portal_admin):
+    from portal.teams.signals import team_created
+
+    received = []
+
+    def receiver(sender, *, team, actor, **kwargs):
+        received.append((sender, team.slug, actor.label))
+        if team.slug == "team-broken":
+            raise RuntimeError("refused by a receiver")
+
+    team_created.connect(receiver, dispatch_uid="test.team-created")
+    try:
+        services.team_create(actor=Actor(user=portal_admin), slug="team-search", name="Search")
+        with pytest.raises(RuntimeError):
+            services.team_create(actor=Actor(user=portal_admin), slug="team-broken", name="Broken")
+    finally:
+        team_created.disconnect(dispatch_uid="test.team-created")
+
+    assert received == [(Team, "team-search", "root"), (Team, "team-broken", "root")]
+    # The broken team's row and audit event rolled back with the receiver's error: it ran inside the transaction.
+    assert not Team.objects.filter(slug="team-broken").exists()
+    assert not AuditEvent.objects.filter(action="team.create", target_repr__icontains="broken").exists()
+
+
 def test_a_duplicate_slug_is_a_validation_error_whatever_its_case(portal_admin, orders):
     with pytest.raises(ValidationError):
         services.team_create(actor=Actor(user=portal_admin), slug="TEAM-ORDERS", name="Orders again")

@@ -82,11 +82,12 @@ def test_the_team_page_costs_the_same_queries_for_many_members(client, orders, d
     client.force_login(admin)
 
     def page():
-        # 1 session, 2 user, 3 team with counts, 4 its memberships with users, 5 the catalog entities it owns
-        # (the first page; counted only when there are more), 6 can(): the viewer's role, 7 the user menu's
-        # memberships joined with their teams, 8 the team's scorecard rollups, 9 its services' AWS resources
-        # (observability's alarm card; their alarms are not read when there are none), 10 its open saga alerts
-        # (counted only when there are more than are listed).
+        # 1 session, 2 user, 3 team with counts, 4 its memberships with users; then the panels' contexts, in
+        # page order (portal.teams.panels): 5 the team's scorecard rollups, 6 its services' AWS resources
+        # (observability's alarm card; their alarms are not read when there are none), 7 its open saga alerts
+        # (counted only when there are more than are listed), 8 can(): the viewer's role (members), 9 the
+        # catalog entities it owns (the first page; counted only when there are more); 10 the user menu's
+        # memberships joined with their teams.
         with django_assert_num_queries(10):
             return client.get(reverse("teams:detail", args=["team-orders"]))
 

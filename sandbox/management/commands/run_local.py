@@ -1,5 +1,8 @@
 """`make run`: the whole portal on one machine, with no AWS account and no servers to install.
 
+The sandbox's command, not the portal's: it knows the sandbox server, the demo estate's accounts and its
+catalog files, and the portal knows none of them (in production the sandbox is not installed at all).
+
 Starts the embedded AWS sandbox, migrates, creates the demo users and AWS
 accounts, then runs a Celery worker, Celery beat, gunicorn and the demo
 estate's traffic generator, each as a child process with its output prefixed.
@@ -18,6 +21,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from sandbox.estate import CATALOG_DIR
 
 SANDBOX_READY = "sandbox ready on "
 STOP_GRACE_SECONDS = 10
@@ -113,8 +118,7 @@ class Command(BaseCommand):
                 raise CommandError("The AWS sandbox did not become ready; see its output above.")
             self._run("setup", [*manage, "aws_accounts_sync"], env)
             users = self._run("setup", [*manage, "demo_users"], env, echo=False)
-            estate_catalog = Path(settings.BASE_DIR) / "sandbox" / "estate" / "catalog"
-            self._run("setup", [*manage, "catalog_import", str(estate_catalog), "-v", "0"], env)
+            self._run("setup", [*manage, "catalog_import", str(CATALOG_DIR), "-v", "0"], env)
             celery = [sys.executable, "-m", "celery", "-A", "portal"]
             self._start("worker", [*celery, "worker", "-l", "INFO", "--concurrency", "2", "--without-gossip",
                                    "--without-mingle"], env)  # fmt: skip
