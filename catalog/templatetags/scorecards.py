@@ -1,7 +1,5 @@
 """Scorecard pieces for any page: `{% load scorecards %}`.
 
-{% team_scorecard team %}               a team's levels, what fails most, and its trend
-{% system_scorecard system_entity %}    the same for a system
 {% entity_scorecard entity as card %}   an entity's scorecard, computed live (or None)
 {{ entity|stored_level|level_badge }}  an entity's stored level as a badge (lists: select_related("score"))
 {{ card.level|level_badge }}           any level as a badge
@@ -15,16 +13,6 @@ from catalog.scorecards import selectors
 register = template.Library()
 
 TREND_WIDTH, TREND_HEIGHT = 240, 48
-
-
-@register.inclusion_tag("catalog/scorecards/_rollup.html")
-def team_scorecard(team, days: int = selectors.TREND_DAYS):
-    return {"rollup": selectors.team_scorecard(team.slug, days=days), "subject": team.name}
-
-
-@register.inclusion_tag("catalog/scorecards/_rollup.html")
-def system_scorecard(system, days: int = selectors.TREND_DAYS):
-    return {"rollup": selectors.system_scorecard(system, days=days), "subject": system.name}
 
 
 @register.simple_tag

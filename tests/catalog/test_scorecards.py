@@ -17,6 +17,7 @@ from catalog.scorecards.evaluate import RuleResult, level_of
 from catalog.scorecards.selectors import entity_scorecard, system_scorecard, team_scorecard
 from catalog.scorecards.services import changed_entity_ids, scorecards_compute_all, scorecards_compute_changed
 from catalog.services import Incoming, entities_apply, entity_update, location_for
+from catalog.team_panels import scorecard_context
 from portal.actors import Actor
 from portal.models import Team
 
@@ -454,7 +455,7 @@ def test_the_team_summary_shows_levels_failures_and_trend(db):
     scorecards_compute_all()
     team = Team.objects.get(slug="team-a")
 
-    html = render_to_string("catalog/_team_scorecard.html", {"team": team})
+    html = render_to_string("catalog/scorecards/_rollup.html", scorecard_context(None, team))
 
     assert 'data-testid="scorecard-rollup"' in html
     assert '<span class="me-3" data-level="silver">Silver: <strong>1</strong></span>' in html
@@ -465,7 +466,7 @@ def test_the_team_summary_shows_levels_failures_and_trend(db):
 def test_the_team_summary_says_when_there_is_no_score_yet(db):
     team = Team.objects.create(slug="newcomers", name="Newcomers")
 
-    html = render_to_string("catalog/_team_scorecard.html", {"team": team})
+    html = render_to_string("catalog/scorecards/_rollup.html", scorecard_context(None, team))
 
     assert "No scorecard yet" in html
 
