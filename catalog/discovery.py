@@ -157,8 +157,8 @@ def component_selectors() -> ComponentSelectors:
     return ComponentSelectors(by_arn=by_arn, by_tags=by_tags)
 
 
-def resource_document(resource: TaggedResource, *, selectors: ComponentSelectors) -> dict | None:
-    """The Resource entity for one tagged resource, or None for what discovery leaves out."""
+def resource_document(resource: TaggedResource, *, selectors: ComponentSelectors, account_id: str = "") -> dict | None:
+    """The Resource entity for one tagged resource found in `account_id`, or None for what discovery leaves out."""
     arn = parse_arn(resource.arn)
     if arn is None or (arn.service, arn.resource_type) in SKIPPED_TYPES:
         return None
@@ -166,7 +166,9 @@ def resource_document(resource: TaggedResource, *, selectors: ComponentSelectors
     where = f"in {arn.region}" if arn.region else "(global)"
     annotations = {
         ARN_ANNOTATION: arn.arn,
-        ACCOUNT_ANNOTATION: arn.account,
+        # Some ARNs name no account (API Gateway's: arn:aws:apigateway:<region>::/restapis/<id>): the resource
+        # is in the account it was discovered in, where its metrics are read.
+        ACCOUNT_ANNOTATION: arn.account or account_id,
         REGION_ANNOTATION: arn.region,
         TAGS_ANNOTATION: ",".join(f"{k}={v}" for k, v in sorted(resource.tags.items())),
     }
@@ -203,9 +205,9 @@ def location_target(account_id: str, region: str) -> str:
     return f"aws:{account_id}:{region}"
 
 
-def resource_documents(resources: Iterable[TaggedResource]) -> list[dict]:
+def resource_documents(resources: Iterable[TaggedResource], *, account_id: str) -> list[dict]:
     selectors = component_selectors()
-    documents = (resource_document(r, selectors=selectors) for r in resources)
+    documents = (resource_document(r, selectors=selectors, account_id=account_id) for r in resources)
     return [d for d in documents if d is not None]
 
 
@@ -224,7 +226,8 @@ def discovery_run(*, account, region: str, force: bool = False) -> DiscoveryRun:
         return run.record_finish(status=DiscoveryRun.Status.ERROR, error=str(exc), error_code=exc.code)
     target = location_target(account.account_id, region)
     location = location_for(type=Location.Type.DISCOVERY, target=target)
-    incoming = [Incoming(document=d, source=target, index=i) for i, d in enumerate(resource_documents(resources))]
+    documents = resource_documents(resources, account_id=account.account_id)
+    incoming = [Incoming(document=d, source=target, index=i) for i, d in enumerate(documents)]
     result = entities_apply(
         actor=Actor.for_system("task:catalog_discover"),
         location=location,

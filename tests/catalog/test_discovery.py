@@ -187,6 +187,9 @@ def test_discovery_keeps_a_resource_entity_per_tagged_resource_with_owner_and_co
         "lambda-function",
     )
     assert by_arn(ORDERS_TABLE) == table
+    # An API Gateway ARN names no account: the API is in the account it was discovered in.
+    (rest_api,) = [e for arn, e in found.items() if ":apigateway:" in arn and "/restapis/" in arn]
+    assert rest_api.annotations["amazonaws.com/account-id"] == PROD
 
 
 def test_the_assumed_role_account_is_discovered_too(estate):
