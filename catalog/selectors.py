@@ -18,7 +18,7 @@ from django.db.models.functions import Lower
 from catalog.annotations import ACCOUNT_ANNOTATION, ARN_ANNOTATION, REGION_ANNOTATION
 from catalog.filters import EntityFilterSet
 from catalog.models import Entity, EntityTag, Location, Relation
-from catalog.refs import RefError, parse_ref
+from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_ref, ref_key
 from catalog.relations import INVERSE
 from catalog.templatetags.catalog_ui import entity_path
 from catalog.version import catalog_version
@@ -382,13 +382,13 @@ class EntityBrief:
 BRIEF_FIELDS = tuple(f.name for f in dataclass_fields(EntityBrief))
 
 
-def _brief(row: Mapping, prefix: str = "") -> EntityBrief:
-    return EntityBrief(**{name: row[f"{prefix}{name}"] for name in BRIEF_FIELDS})
+def _brief(row: Mapping) -> EntityBrief:
+    return EntityBrief(**{name: row[name] for name in BRIEF_FIELDS})
 
 
 def team_owner_ref(team_slug: str) -> str:
     """The ref key of a team's Group, what spec.owner names: the catalog's link from entities to portal teams."""
-    return f"group:default/{team_slug}"
+    return ref_key("group", DEFAULT_NAMESPACE, team_slug)
 
 
 def system_list() -> QuerySet[Entity]:

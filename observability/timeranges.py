@@ -63,10 +63,6 @@ class Window:
         return math.ceil((self.end - self.start).total_seconds() / self.period)
 
     @property
-    def span(self) -> timedelta:
-        return self.end - self.start
-
-    @property
     def label(self) -> str:
         if self.key == CUSTOM:
             return f"{self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC"

@@ -34,6 +34,7 @@ from django.utils import timezone
 from audit.services import audit_record, snapshot
 from catalog import selectors as catalog_selectors
 from catalog.annotations import STATE_MACHINE_ANNOTATION
+from catalog.selectors import AnnotatedComponent
 from observability.models import SagaAlert, SagaExecution, SagaStateMachine
 from observability.sagas import marking as sagas
 from observability.sagas.aws import RUNNING, StepFunctions
@@ -66,32 +67,32 @@ class _Link:
     owner_team_id: int | None
 
 
-def _components(ids) -> dict[int, tuple[str, int | None, dict]]:
-    """Id -> (ref, owning team id, annotations) of the given Components and of every one carrying the annotation."""
-    found = catalog_selectors.components_with_annotations(ids, or_having=STATE_MACHINE_ANNOTATION)
-    return {pk: (c.ref_key, c.owner_team_id, c.annotations) for pk, c in found.items()}
+def _components(ids) -> dict[int, AnnotatedComponent]:
+    """The given Components and every one naming a state machine in its annotation (one query)."""
+    return catalog_selectors.components_with_annotations(ids, or_having=STATE_MACHINE_ANNOTATION)
 
 
 def _catalog_links() -> dict[str, _Link]:
     """ARN -> the Resource, Component and team the catalog links it to (four queries, whatever the count)."""
-    resources = [(r.entity_id, r.owner_team_id, r.arn) for r in catalog_selectors.resources_of_type("state-machine")]
-    linked = catalog_selectors.components_of_resources([pk for pk, _, _ in resources])
+    resources = catalog_selectors.resources_of_type("state-machine")
+    linked = catalog_selectors.components_of_resources([r.entity_id for r in resources])
     components = _components({pk for ids in linked.values() for pk in ids})
 
     links: dict[str, _Link] = {}
-    for resource_id, team_id, arn in resources:
+    for resource in resources:
+        arn = resource.arn
         if not isinstance(arn, str) or sagas.state_machine_arn(arn) is None:
             continue
-        candidates = sorted(pk for pk in linked.get(resource_id, ()) if pk in components)
-        naming = [pk for pk in candidates if sagas.names_state_machine(components[pk][2], arn=arn)]
+        candidates = sorted(pk for pk in linked.get(resource.entity_id, ()) if pk in components)
+        naming = [pk for pk in candidates if sagas.names_state_machine(components[pk].annotations, arn=arn)]
         component_id = (naming or candidates or [None])[0]
-        owner = components[component_id][1] if component_id is not None else None
-        links[arn] = _Link(resource_id, component_id, owner or team_id)
+        owner = components[component_id].owner_team_id if component_id is not None else None
+        links[arn] = _Link(resource.entity_id, component_id, owner or resource.owner_team_id)
     # ARNs a Component names outright, with no Resource entity (not discovered, or not tagged).
-    for pk, (_, team_id, annotations) in sorted(components.items()):
-        for value in sagas.split_list(annotations.get(STATE_MACHINE_ANNOTATION)):
+    for pk, component in sorted(components.items()):
+        for value in sagas.split_list(component.annotations.get(STATE_MACHINE_ANNOTATION)):
             if sagas.state_machine_arn(value) is not None and value not in links:
-                links[value] = _Link(None, pk, team_id)
+                links[value] = _Link(None, pk, component.owner_team_id)
     return links
 
 
@@ -163,9 +164,9 @@ def _marking(machine: SagaStateMachine) -> sagas.Marking:
     if machine.component_id:
         linked.add(machine.component_id)
     components = [
-        (ref, values)
-        for pk, (ref, _, values) in _components(linked).items()
-        if pk in linked or machine.arn in sagas.split_list(values.get(STATE_MACHINE_ANNOTATION))
+        (c.ref_key, c.annotations)
+        for pk, c in _components(linked).items()
+        if pk in linked or machine.arn in sagas.split_list(c.annotations.get(STATE_MACHINE_ANNOTATION))
     ]
     return sagas.marking(arn=machine.arn, resource_annotations=annotations, components=components)
 

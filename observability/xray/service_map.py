@@ -261,7 +261,7 @@ def system_scope(system: Entity) -> Scope:
 
 
 def team_scope(team) -> Scope:
-    group = catalog_selectors.team_owner_ref(team.slug).lower()
+    group = catalog_selectors.team_owner_ref(team.slug)
     team_id = team.pk
     return Scope("team", team.name, lambda link: link.owner_team_id == team_id or link.owner_key == group)
 
