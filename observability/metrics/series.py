@@ -28,7 +28,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from observability.metrics import aws
-from observability.timeranges import CUSTOM, Window
+from observability.timeranges import Window
 from portal.aws.clients import PageBudget, Timeouts, page_timeouts
 from portal.aws.errors import AwsError
 from portal.aws.models import AwsAccount
@@ -102,8 +102,7 @@ class FetchResult:
 def _cache_key(query: SeriesQuery, window: Window) -> str:
     # Per range, not per window: the entry is both the cached answer for its window (fresh for one period)
     # and, after that, the last good data of the range, so one entry per query serves both.
-    which = window.key if window.key != CUSTOM else f"{int(window.start.timestamp())}-{int(window.end.timestamp())}"
-    return f"obs:series:{query.cache_id}:{window.period}:{which}"
+    return f"obs:series:{query.cache_id}:{window.period}:{window.cache_key}"
 
 
 def _is_fresh(entry, window: Window, now: datetime) -> bool:
