@@ -20,15 +20,14 @@ from catalog import selectors, services
 from catalog.exporting import document_yaml, exported_document
 from catalog.filters import DEFAULT_SORT, SORT_CHOICES
 from catalog.forms import EntityDocumentForm, ImportForm
-from catalog.importing import import_upload_for
+from catalog.importing import import_upload_for, may_import
 from catalog.models import Entity, EntityTag
 from catalog.refs import RefError, parse_ref
 from catalog.row_badges import row_badges
 from catalog.tabs import header_badges_for, tab_for, tabs_for
 from catalog.templatetags.catalog_ui import entity_url, ref_short
 from portal.actors import Actor
-from portal.models import Role
-from portal.permissions import CHANGE, DELETE, can, team_ids_with_role
+from portal.permissions import CHANGE, DELETE, can
 
 PAGE_SIZE = 50
 # What templates/catalog/_results.html shows of a row (and the row badges read: catalog.row_badges).
@@ -129,7 +128,7 @@ def entity_list(request):
         "sort": params.get("sort") or DEFAULT_SORT,
         "sort_choices": [(value, SORT_LABELS.get(value, value)) for value, _ in SORT_CHOICES],
         "filtered": any(params.getlist(name) for name in (*selectors.FACETS, "q", "namespace", "annotation")),
-        "may_import": _may_import(request.user),
+        "may_import": may_import(request.user),
     }
     try:
         entities = selectors.entity_list(params=params)
@@ -293,14 +292,9 @@ def entity_delete(request, namespace, kind, name):
 # --- import -------------------------------------------------------------------------------------------------
 
 
-def _may_import(user) -> bool:
-    """Portal admins, and people who maintain at least one team."""
-    return user.is_authenticated and (user.is_portal_admin or bool(team_ids_with_role(user, Role.MAINTAINER)))
-
-
 @require_http_methods(["GET", "POST"])
 def catalog_import(request):
-    if not _may_import(request.user):
+    if not may_import(request.user):
         raise PermissionDenied("Only maintainers of a team and portal admins may import catalog files.")
     if request.method == "GET":
         return render(request, "catalog/import.html", {"form": ImportForm()})

@@ -284,6 +284,8 @@ SANDBOX_PORT = env.int("SANDBOX_PORT", default=5055)
 # --- Catalog ------------------------------------------------------------------
 # Imports of Backstage descriptors (files, uploads, URLs): see catalog/importing/.
 CATALOG_IMPORT_MAX_BYTES = env.int("CATALOG_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# One entity's stored document (JSON), on every write path: it is kept whole in the entity and its audit events.
+CATALOG_MAX_ENTITY_BYTES = env.int("CATALOG_MAX_ENTITY_BYTES", default=1024 * 1024)
 # Hosts that URL imports may fetch from ("github.example.com", "*.example.com"); empty: none.
 CATALOG_IMPORT_ALLOWED_HOSTS = env.list("CATALOG_IMPORT_ALLOWED_HOSTS", default=[])
 # Private, loopback, link-local and reserved addresses are refused unless this is on.

@@ -34,7 +34,7 @@ from catalog.api.serializers import (
     ValidateResultSerializer,
 )
 from catalog.filters import FILTER_NAMES, EntityFilterSet
-from catalog.importing import import_upload_for
+from catalog.importing import import_upload_for, may_import
 from catalog.importing.reading import max_bytes, too_large
 from catalog.models import Entity
 from catalog.refs import RefError, parse_ref
@@ -412,6 +412,13 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         parser_classes=[YamlParser, XYamlParser, TextYamlParser, MultiPartParser],
     )
     def import_(self, request):
+        # Asked before the body is read: a person who may import nothing costs no parsing.
+        if not may_import(request.user):
+            self.permission_denied(
+                request,
+                message="Only maintainers of a team and portal admins may import catalog files.",
+                code="object_permission",
+            )
         force = request.query_params.get("force", "false")
         if force not in ("true", "false"):
             raise exceptions.ValidationError({"force": ["Must be true or false."]})

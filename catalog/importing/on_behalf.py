@@ -14,6 +14,11 @@ from portal.models import Role
 from portal.permissions import team_ids_with_role
 
 
+def may_import(user) -> bool:
+    """Portal admins, and people who maintain at least one team: asked before an upload is read at all."""
+    return user.is_authenticated and (user.is_portal_admin or bool(team_ids_with_role(user, Role.MAINTAINER)))
+
+
 def import_upload_for(*, actor, name: str, content: bytes, force: bool = False) -> tuple[ImportReport, list[str]]:
     """Import as `actor.user`; returns the report and the refs refused (empty when the import stands)."""
     with transaction.atomic():
