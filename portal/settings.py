@@ -123,6 +123,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every process on the machine (web, worker, beat): circuit-breaker
 # state and cached AWS answers must not live in one process's memory.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache":
+    # The same file cache, with add and incr atomic across processes (the API's rate limits count with them).
+    CACHES["default"]["BACKEND"] = "portal.cache.FileBasedCache"
 if CACHES["default"]["BACKEND"].endswith(("FileBasedCache", "LocMemCache")):
     # Django culls these at 300 entries by default; one dashboard caches a CloudWatch series per service and
     # signal (observability.metrics.series), so 300 would evict a 100-service dashboard's answers before its next view.
