@@ -162,6 +162,9 @@ class Command(BaseCommand):
         env.setdefault("AWS_ACCOUNTS", DEMO_AWS_ACCOUNTS)
         # People read this terminal; JSON logs stay the default everywhere else.
         env.setdefault("LOG_FORMAT", "text")
+        # The demo runs like production where people see it: the project's 404 and 500 pages, not Django's
+        # technical ones listing the URL patterns; tracebacks go to this terminal. DEBUG=true make run for those.
+        env.setdefault("DEBUG", "false")
         return env
 
     def _start(self, name: str, argv: list[str], env: dict) -> Child:
