@@ -1,7 +1,9 @@
 from django.conf import settings
-from django.http import HttpResponseServerError, JsonResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
 
 from portal.aws.selectors import aws_account_list, aws_availability_notice
 from portal.request_context import current_request_id
@@ -19,6 +21,13 @@ def home(request):
             "aws_notice": aws_availability_notice(accounts),
         },
     )
+
+
+@login_not_required
+def favicon(request):
+    # Browsers ask every host for /favicon.ico, whatever the page links; the icon itself is a static file
+    # (and in production a hashed one, so its name is looked up per request, not at import).
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 def _is_api(request) -> bool:
