@@ -330,7 +330,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # json | text
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "portal.request_context.LogContextFilter"}},
+    "filters": {
+        "request_context": {"()": "portal.request_context.LogContextFilter"},
+        "no_traceback_for_client_errors": {"()": "portal.logging_filters.NoTracebackForClientErrors"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -348,6 +351,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print each of its records a second time, next to root's.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        "django.request": {"filters": ["no_traceback_for_client_errors"]},
         "django.db.backends": {"level": "INFO"},
         "botocore": {"level": "WARNING"},
         "celery": {"level": "INFO"},

@@ -1,5 +1,6 @@
 """The portal's URLs plus a page and an API endpoint that fail, for the error-page tests."""
 
+from django.core.exceptions import PermissionDenied
 from django.urls import path
 from rest_framework.decorators import api_view
 
@@ -15,6 +16,10 @@ def broken_page(request):
     raise Broken("the page's secret detail")
 
 
+def forbidden_page(request):
+    raise PermissionDenied("not yours")
+
+
 @api_view(["GET"])
 def broken_endpoint(request):
     raise Broken("the endpoint's secret detail")
@@ -22,6 +27,7 @@ def broken_endpoint(request):
 
 urlpatterns = [
     path("broken/", broken_page),
+    path("forbidden/", forbidden_page),
     path("api/v1/broken/", broken_endpoint),
     *portal_urlpatterns,
 ]
