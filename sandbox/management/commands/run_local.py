@@ -95,9 +95,14 @@ class Command(BaseCommand):
         parser.add_argument("--sandbox-port", type=int, default=settings.SANDBOX_PORT)
 
     def handle(self, *args, port, sandbox_port, **options):
+        if port == sandbox_port:
+            raise CommandError(
+                f"That would put the web server and the AWS sandbox both on port {port}: "
+                "choose another with PORT=<port> (make run PORT=8100) or SANDBOX_PORT=<port>."
+            )
         for wanted, what, how in (
-            (port, "the web server", "--port"),
-            (sandbox_port, "the AWS sandbox", "SANDBOX_PORT=<port> or --sandbox-port"),
+            (port, "the web server", "PORT=<port> (make run PORT=8100) or --port"),
+            (sandbox_port, "the AWS sandbox", "SANDBOX_PORT=<port> (make run SANDBOX_PORT=5056) or --sandbox-port"),
         ):
             if not _port_is_free(wanted):
                 raise CommandError(
