@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.views.ApiErrorsAsJsonMiddleware",
     # Last, so that it sees the outcome of every authentication attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -123,6 +124,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every process on the machine (web, worker, beat): circuit-breaker
 # state and cached AWS answers must not live in one process's memory.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache":
+    # The same file cache, with add and incr atomic across processes (the API's rate limits count with them).
+    CACHES["default"]["BACKEND"] = "portal.cache.FileBasedCache"
 if CACHES["default"]["BACKEND"].endswith(("FileBasedCache", "LocMemCache")):
     # Django culls these at 300 entries by default; one dashboard caches a CloudWatch series per service and
     # signal (observability.metrics.series), so 300 would evict a 100-service dashboard's answers before its next view.
@@ -185,6 +189,9 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/plotly", Path(importlib.util.find_spec("plotly").origin).parent / "package_data"),  # plotly.min.js
 ]
+# Outside production, whitenoise serves the files where the finders find them, whatever DEBUG is, so
+# `make run` (DEBUG off) needs no collectstatic; production serves collectstatic's hashed copies.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -325,7 +332,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # json | text
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "portal.request_context.LogContextFilter"}},
+    "filters": {
+        "request_context": {"()": "portal.request_context.LogContextFilter"},
+        "no_traceback_for_client_errors": {"()": "portal.logging_filters.NoTracebackForClientErrors"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -343,6 +353,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print each of its records a second time, next to root's.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        "django.request": {"filters": ["no_traceback_for_client_errors"]},
         "django.db.backends": {"level": "INFO"},
         "botocore": {"level": "WARNING"},
         "celery": {"level": "INFO"},

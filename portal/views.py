@@ -1,6 +1,9 @@
-from django.http import HttpResponseServerError, JsonResponse
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
 
 from portal.aws.selectors import aws_account_list, aws_availability_notice
 from portal.request_context import current_request_id
@@ -18,6 +21,13 @@ def home(request):
             "aws_notice": aws_availability_notice(accounts),
         },
     )
+
+
+@login_not_required
+def favicon(request):
+    # Browsers ask every host for /favicon.ico, whatever the page links; the icon itself is a static file
+    # (and in production a hashed one, so its name is looked up per request, not at import).
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 def _is_api(request) -> bool:
@@ -48,3 +58,22 @@ def error_500(request):
     return HttpResponseServerError(
         loader.get_template("errors/500.html").render({"request_id": getattr(request, "request_id", "")})
     )
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Under /api/, a 404 or 500 is JSON even with DEBUG on, when Django answers with its technical HTML pages
+    instead of calling error_404/error_500: API clients parse the body, and a traceback is for the log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and _is_api(request)
+            and response.status_code in (404, 500)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return error_404(request) if response.status_code == 404 else error_500(request)
+        return response
