@@ -558,6 +558,25 @@ def resource_entities(ids: Iterable[int]) -> list[Entity]:
     )
 
 
+def resources_by_arn(arns: Iterable[str]) -> dict[str, EntityBrief]:
+    """ARN -> the live Resource whose amazonaws.com/arn annotation it is (the first by ref if people declared one
+    twice), for those of `arns` the catalog has. One query."""
+    wanted = sorted(set(arns))
+    if not wanted:
+        return {}
+    rows = (
+        Entity.objects.filter(kind_key="resource", orphaned=False)
+        .filter(**{f"document__metadata__annotations__{ARN_ANNOTATION}__in": wanted})
+        .annotate(arn=KeyTextTransform(ARN_ANNOTATION, _ANNOTATIONS))
+        .order_by("ref_key")
+        .values(*BRIEF_FIELDS, "arn")
+    )
+    found: dict[str, EntityBrief] = {}
+    for row in rows:
+        found.setdefault(row["arn"], _brief(row))
+    return found
+
+
 @dataclass(frozen=True)
 class OwnedResource:
     entity_id: int
