@@ -147,9 +147,36 @@ def test_the_catalog_is_for_people_signed_in(client_as):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-def test_the_list_shows_every_entity_with_facet_counts(client_as, estate):
+def test_the_list_opens_on_components_with_the_other_kinds_a_tab_away(client_as, estate):
     response = client_as("viewer").get(reverse("catalog:index"))
     assert response.status_code == 200
+    assert sorted(rows(response)) == [
+        "component:default/order-saga",
+        "component:default/orders-api",
+        "component:default/storefront",
+    ]
+    tabs = [(tab["label"], tab["count"], tab["active"]) for tab in response.context["kind_tabs"]]
+    assert tabs == [
+        ("Components", 3, True),
+        ("APIs", 2, False),
+        ("Systems", 1, False),
+        ("Resources", 1, False),
+        ("Groups", 1, False),
+        ("All", 8, False),
+    ]
+    html = response.content.decode()
+    assert 'data-kind="resource"' in html and 'href="?kind=resource"' in html and 'href="?kind="' in html
+    # The filter form always sends kind, so that unticking every kind shows every kind, not Components again.
+    assert '<input type="hidden" name="kind" value="">' in html
+    resources = client_as("viewer").get(reverse("catalog:index"), {"kind": "resource"})
+    assert rows(resources) == ["resource:default/orders-table"]
+    assert [tab["label"] for tab in resources.context["kind_tabs"] if tab["active"]] == ["Resources"]
+
+
+def test_the_list_shows_every_entity_with_facet_counts(client_as, estate):
+    response = client_as("viewer").get(reverse("catalog:index"), {"kind": ""})
+    assert response.status_code == 200
+    assert [tab["label"] for tab in response.context["kind_tabs"] if tab["active"]] == ["All"]
     assert len(rows(response)) == 8
     facets = {
         group["name"]: {v["value"]: v["count"] for v in group["values"]} for group in response.context["facet_groups"]
@@ -183,6 +210,23 @@ def test_search_and_facets_combine(client_as, estate):
 def test_sorting(client_as, estate):
     names = rows(client_as("viewer").get(reverse("catalog:index"), {"sort": "-name", "kind": "component"}))
     assert names == ["component:default/storefront", "component:default/orders-api", "component:default/order-saga"]
+
+
+def test_search_ranks_name_matches_before_title_matches_before_the_rest(client_as, orders):
+    owner = {"owner": "group:team-orders", "lifecycle": "production", "type": "service"}
+    create(doc("Component", "shipping", metadata={"description": "Ships the orders."}, **owner))
+    create(doc("Component", "aardvark", metadata={"description": "Counts orders."}, **owner))
+    create(doc("Component", "billing", metadata={"title": "Orders billing"}, **owner))
+    create(doc("Component", "orders-api", **owner))
+    create(doc("Component", "unrelated", **owner))
+    client = client_as("viewer")
+    best = client.get(reverse("catalog:index"), {"q": "orders"})
+    assert [ref.rpartition("/")[2] for ref in rows(best)] == ["orders-api", "billing", "aardvark", "shipping"]
+    assert best.context["sort"] == "relevance" and ("relevance", "Best match") in best.context["sort_choices"]
+    by_name = client.get(reverse("catalog:index"), {"q": "orders", "sort": "name"})
+    assert [ref.rpartition("/")[2] for ref in rows(by_name)] == ["aardvark", "billing", "orders-api", "shipping"]
+    # Without search words there is nothing to rank by: the choice is not offered.
+    assert "relevance" not in dict(client.get(reverse("catalog:index")).context["sort_choices"])
 
 
 def test_a_chosen_value_outside_the_facet_still_shows_checked(client_as, estate):
@@ -786,9 +830,9 @@ def test_the_team_page_lists_what_the_team_owns(client_as, estate):
     assert response.context["owned_count"] == 6
     body = response.content.decode()
     assert body.count('data-testid="team-entity"') == 6
-    assert "/catalog/?owner=group%3Adefault/team-orders" in body
-    # The link gives the same list in the catalog.
-    listed = client_as("outsider").get(reverse("catalog:index"), {"owner": "group:default/team-orders"})
+    assert "/catalog/?owner=group%3Adefault/team-orders&amp;kind=" in body
+    # The link gives the same list in the catalog: every kind, not the list's default of Components.
+    listed = client_as("outsider").get(reverse("catalog:index"), {"owner": "group:default/team-orders", "kind": ""})
     assert listed.context["page"].paginator.count == 6
 
 
