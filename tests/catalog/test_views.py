@@ -463,6 +463,45 @@ def test_the_overview_shows_the_entity_and_its_relations_both_ways(client_as, es
     assert ("apiProvidedBy", "component:default/orders-api") in api_relations
 
 
+def test_a_titled_entity_is_shown_by_its_title_wherever_it_is_named(client_as, estate, people):
+    discovered = create(
+        doc(
+            "Resource",
+            "orders-queue-a6978afc",
+            metadata={"title": "orders-queue (SQS queue)"},
+            type="sqs-queue",
+            owner="group:team-orders",
+            dependencyOf=["component:orders-api"],
+        )
+    )
+    client = client_as("maintainer")
+    service = client.get(url(estate["service"])).content.decode()
+    # The relation names the resource by its title, and keeps its unique name in the reference beside it.
+    assert re.search(r'href="[^"]*orders-queue-a6978afc/">[^<]*<i[^>]*></i> orders-queue \(SQS queue\)</a>', service)
+    assert "resource:orders-queue-a6978afc" in service
+    page = client.get(url(discovered)).content.decode()
+    assert '<li class="breadcrumb-item active" aria-current="page">orders-queue (SQS queue)</li>' in page
+    edit = client.get(reverse("catalog:entity_edit", args=["default", "resource", discovered.name])).content.decode()
+    assert ">orders-queue (SQS queue)</a></li>" in edit
+    graph = client.get(url(estate["service"], "dependencies")).context["figure"]["data"][1]
+    assert "orders-queue (SQS queue)" in graph["text"] and "Orders API" in graph["text"]
+    listed = client.get(reverse("catalog:index"), {"kind": "resource"}).content.decode()
+    assert ">orders-queue (SQS queue)</a>" in listed
+
+
+def test_relations_are_grouped_by_type_with_readable_labels(client_as, estate):
+    body = client_as("viewer").get(url(estate["service"])).content.decode()
+    headings = re.findall(r'data-testid="relation-group">([^<]+)<', body)
+    assert headings == ["Consumes API", "Depends on", "Owned by", "Part of", "Provides API"]
+    api = client_as("viewer").get(url(estate["orders_api"])).content.decode()
+    assert re.findall(r'data-testid="relation-group">([^<]+)<', api) == [
+        "API consumed by",
+        "API provided by",
+        "Owned by",
+        "Part of",
+    ]
+
+
 def test_a_group_links_to_its_team(client_as, estate):
     response = client_as("viewer").get(url(estate["group"]))
     assert response.context["group_team"].slug == "team-orders"
@@ -522,6 +561,7 @@ def test_the_dependency_graph_links_each_node_to_its_page(client_as, estate):
     assert links["component:order-saga"] == url(estate["saga"])
     assert links["resource:orders-table"] == url(estate["table"])
     assert links["api:greeter"] == url(estate["greeter"])
+    assert links["Orders API"] == url(estate["orders_api"])  # titled: named by its title
     assert links["component:not-yet-there"] == ""  # unresolved: nowhere to go
     # Ownership is not a dependency: the team is not in the graph.
     assert "group:team-orders" not in links
@@ -529,7 +569,7 @@ def test_the_dependency_graph_links_each_node_to_its_page(client_as, estate):
     assert 'id="dependency-figure"' in body and "vendor/plotly/plotly.min.js" in body
     x = dict(zip(nodes["text"], nodes["x"], strict=True))
     # Consumer -> API -> provider, left to right; the service in the middle.
-    assert x["component:storefront"] < x["api:orders"] < x["component:orders-api"] < x["component:order-saga"]
+    assert x["component:storefront"] < x["Orders API"] < x["component:orders-api"] < x["component:order-saga"]
 
 
 def test_the_graph_depth_is_limited_with_a_message(client_as, estate):
