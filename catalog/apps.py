@@ -10,6 +10,8 @@ class CatalogConfig(AppConfig):
         from catalog import team_panels
         from catalog.entity_tabs import register_builtin_tabs
         from catalog.services import team_entities_link_on_create
+        from catalog.signals import entities_applied
+        from catalog.tasks import rescore_after_apply
         from portal.teams.panels import register_team_panel
         from portal.teams.signals import team_created
 
@@ -22,3 +24,6 @@ class CatalogConfig(AppConfig):
 
         # A team made anywhere (the admin, demo_users, a Group's import) gets the entities its Group already owns.
         team_created.connect(team_entities_link_on_create, dispatch_uid="catalog.team-entities-link")
+
+        # What an import or a discovery changed is rescored at once, with its teams' rollups, not within the hour.
+        entities_applied.connect(rescore_after_apply, dispatch_uid="catalog.scorecards-rescore")
