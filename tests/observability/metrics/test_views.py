@@ -341,6 +341,29 @@ def test_the_team_page_shows_its_alarms_and_links_its_dashboard(client_as, peopl
     assert reverse("observability:team", args=["team-orders"]) in body
 
 
+def test_the_home_page_lists_the_firing_alarms_of_the_users_teams_without_calling_aws(
+    client_as, people, orders_api, payments, django_assert_num_queries
+):
+    from tests.factories import MembershipFactory
+
+    client = client_as("viewer")
+    with count_aws_calls() as calls:
+        body = client.get("/").content.decode()
+    assert calls.total == 0
+    assert 'data-testid="home-alarm"' in body and "orders-api errors" in body
+    assert reverse("catalog:entity", args=["default", "component", "orders-api"]) in body
+    # Another team's alarms are not the viewer's; the outsider's team has none firing.
+    assert "orders-api errors" not in client_as("outsider").get("/").content.decode()
+    # The same queries for two teams as for one: 1 session, 2 user, 3 teams, 4 accounts, then the panels: the
+    # teams' alarms (their components' resources, the alarms), saga alerts (one: none open), services (the rows),
+    # then the menu's memberships.
+    with django_assert_num_queries(9):
+        client.get("/")
+    MembershipFactory(team=payments, user=people["viewer"])
+    with django_assert_num_queries(9):
+        client.get("/")
+
+
 def test_the_entity_page_header_shows_the_alarm_state(client_as, people, orders_api):
     body = client_as("viewer").get(reverse("catalog:entity", args=["default", "component", "orders-api"])).content
     assert b'data-testid="entity-alarms"' in body and b"1 in alarm" in body
