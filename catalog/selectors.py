@@ -549,6 +549,20 @@ def component_resources(
     ]
 
 
+def owners_of_components_with_resources() -> set[str]:
+    """The spec.owner (ref keys) of the live Components with at least one live AWS Resource linked to them, either
+    way (see above): the owners whose services have something to chart. One query, a UNION of the two
+    directions, each read from its own relation index."""
+    live = {"kind_key": "resource", "orphaned": False}
+    by_dependency_of = Relation.objects.filter(
+        _prefixed("source", live), target__kind_key="component", target__orphaned=False, type="dependencyOf"
+    ).values_list("target__owner_key")
+    by_depends_on = Relation.objects.filter(
+        _prefixed("target", live), source__kind_key="component", source__orphaned=False, type="dependsOn"
+    ).values_list("source__owner_key")
+    return {owner for (owner,) in by_dependency_of.order_by().union(by_depends_on.order_by())}
+
+
 def resource_entities(ids: Iterable[int]) -> list[Entity]:
     """The Resources among `ids`, with the columns and annotations that place them in AWS. One query."""
     return list(

@@ -332,6 +332,16 @@ def test_the_overview_lists_firing_alarms_syncs_and_dashboards(client_as, people
     assert 'data-testid="syncs"' in body and "meridian-prod" in body
 
 
+def test_the_overview_offers_dashboards_only_for_teams_with_something_to_chart(client_as, people, orders_api):
+    body = client_as("viewer").get(reverse("observability:index")).content.decode()
+    offered = body[body.index('data-testid="team-dashboards"') : body.index("</ul>", body.index("team-dashboards"))]
+    assert reverse("observability:team", args=["team-orders"]) in offered
+    # Payments owns no service linked to AWS resources: its dashboard would be empty, so it is not offered;
+    # the page names the team and says what would give it one.
+    assert reverse("observability:team", args=["team-payments"]) not in body
+    assert 'data-testid="teams-without-dashboard"' in body and "Payments" in body
+
+
 def test_the_team_page_shows_its_alarms_and_links_its_dashboard(client_as, people, orders_api):
     response = client_as("viewer").get(reverse("teams:detail", args=["team-orders"]))
 
