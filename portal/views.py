@@ -6,17 +6,22 @@ from django.template import loader
 from django.templatetags.static import static
 
 from portal.aws.selectors import aws_account_list, aws_availability_notice
+from portal.home_panels import home_panels
 from portal.request_context import current_request_id
 from portal.teams.selectors import teams_of_user
 
 
 def home(request):
     accounts = list(aws_account_list())
+    teams = list(teams_of_user(user=request.user))
+    # What other apps show of the user's teams (portal.home_panels), each loaded once for all of them.
+    panels = [(panel.template, panel.context(request, teams)) for panel in home_panels()] if teams else []
     return render(
         request,
         "portal/home.html",
         {
-            "my_teams": teams_of_user(user=request.user),
+            "my_teams": teams,
+            "panels": panels,
             "aws_accounts": accounts,
             "aws_notice": aws_availability_notice(accounts),
         },

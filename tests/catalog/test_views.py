@@ -878,6 +878,22 @@ def test_the_team_page_lists_what_the_team_owns(client_as, estate):
     assert listed.context["page"].paginator.count == 6
 
 
+def test_the_home_page_lists_the_services_of_the_users_teams(client_as, estate, people):
+    home = client_as("viewer").get("/").content.decode()
+    assert re.findall(r'data-testid="home-service"><a href="[^"]+"><i[^>]*></i> ([^<]+)</a>', home) == [
+        "order-saga",
+        "orders-api",
+    ]
+    assert "/catalog/?owner=group%3Adefault/team-orders&amp;kind=component" in home
+    outsider = client_as("outsider").get("/").content.decode()
+    assert re.findall(r'data-testid="home-service"><a href="[^"]+"><i[^>]*></i> ([^<]+)</a>', outsider) == [
+        "storefront"
+    ]
+    # Someone in no team is told how to join one, and no panel about teams is shown.
+    loner = client_as("portal_admin").get("/").content.decode()
+    assert 'data-testid="home-panels"' not in loner and "You are not in a team yet" in loner
+
+
 # --- rendering helpers --------------------------------------------------------------------------------------
 
 
