@@ -214,7 +214,7 @@ REST_FRAMEWORK = {
         "token": env.str("API_THROTTLE_TOKEN", default="1000/hour"),
         "user": env.str("API_THROTTLE_USER", default="5000/hour"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -366,7 +366,20 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        request=EntityDocumentSerializer(many=True),
+        request={
+            "application/json": {
+                # Any object: finding what is wrong with a document is what this endpoint is for.
+                "oneOf": [
+                    {"type": "object", "minProperties": 1},
+                    {
+                        "type": "array",
+                        "items": {"type": "object"},
+                        "minItems": 1,
+                        "maxItems": MAX_VALIDATE_DOCUMENTS,
+                    },
+                ]
+            }
+        },
         responses=ValidateResultSerializer,
         summary="Check documents against Backstage's rules without writing anything",
         description="POST one document (an object) or several (a list, at most 1,000). Needs only `read`.",
@@ -375,9 +388,10 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
     def validate(self, request):
         data = request.data
         documents = data if isinstance(data, list) else [data]
-        if not documents or len(documents) > MAX_VALIDATE_DOCUMENTS:
+        # No body reaches here as {}: refused like an empty list, not validated as a document with no fields.
+        if not data or len(documents) > MAX_VALIDATE_DOCUMENTS or not all(isinstance(d, dict) for d in documents):
             raise exceptions.ValidationError(
-                {"non_field_errors": [f"Send one document or a list of 1 to {MAX_VALIDATE_DOCUMENTS}."]}
+                {"non_field_errors": [f"Send one document (an object) or a list of 1 to {MAX_VALIDATE_DOCUMENTS}."]}
             )
         problems = []
         for index, document in enumerate(documents):
