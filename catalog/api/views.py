@@ -40,6 +40,7 @@ from catalog.models import Entity
 from catalog.refs import RefError, parse_ref
 from catalog.validation import validate_document
 from portal import permissions
+from portal.api.parsers import MergePatchParser
 from portal.api.viewsets import PortalGenericViewSet
 from portal.models import Team
 
@@ -163,6 +164,12 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
             # Held until the change commits, so two writers cannot both pass the If-Match check.
             queryset = queryset.select_for_update(of=("self",))
         return queryset
+
+    def get_parsers(self):
+        if self.request is not None and self.request.method == "PATCH":
+            # A PATCH is a merge patch, so it takes RFC 7396's media type as well as application/json.
+            return [MergePatchParser(), *super().get_parsers()]
+        return super().get_parsers()
 
     def get_serializer_class(self):
         return EntityDetailSerializer if self.action in ("retrieve", "by_ref", "by_ref_path") else EntitySerializer
@@ -346,6 +353,7 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         request=OpenApiTypes.OBJECT,
         responses={200: EntityDetailSerializer, 400: _PROBLEMS, 412: None, 428: None},
         summary="Change part of an entity's document with a JSON merge patch (RFC 7396; null removes a key)",
+        description="Send it as `application/merge-patch+json` (RFC 7396) or `application/json`.",
     )
     def partial_update(self, request, pk=None):
         entity = self.get_object()
