@@ -26,8 +26,9 @@ $(JS_STAMP): package.json package-lock.json
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
+# make run PORT=8100 SANDBOX_PORT=5056: the web server's and the AWS sandbox's ports (8000 and 5055 unless given).
 run: install
-	$(BIN)/python manage.py run_local
+	$(BIN)/python manage.py run_local$(if $(PORT), --port $(PORT))$(if $(SANDBOX_PORT), --sandbox-port $(SANDBOX_PORT))
 
 test: install lint
 	$(BIN)/python -m pytest

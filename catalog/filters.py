@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.db.models import (
     BooleanField,
+    Case,
     CharField,
     Exists,
     F,
@@ -23,6 +24,7 @@ from django.db.models import (
     QuerySet,
     TextField,
     Value,
+    When,
 )
 from django.db.models.fields.json import DataContains, HasKey, KeyTextTransform, KeyTransform
 from django.db.models.functions import Concat, Lower
@@ -144,18 +146,25 @@ def _to_key(value: str, default_kind: str) -> str:
 # --- sorting -----------------------------------------------------------------------------------------------
 
 DEFAULT_SORT = "name"
+# With a search and no sort asked for, the best matches come first (Backstage's search, Port's too).
+DEFAULT_SEARCH_SORT = "relevance"
 # Each ends in the primary key, so the order is total and cursor pages never repeat or skip a row.
 SORTS = {
+    "relevance": ("relevance", "name_lower", "id"),  # see _relevance; then A to Z
     "name": ("name_lower", "id"),  # Lower("name") has an index of its own (entity_name_lower_idx)
     "kind": ("kind_key", "namespace", "name", "id"),  # the entity_kind_ns_name_idx index
     "updated": ("updated_at", "id"),
 }
-SORT_CHOICES = [(key, key) for name in SORTS for key in (name, f"-{name}")]
+# Relevance has one direction: worst matches first is no order anyone asks for.
+SORT_CHOICES = [(key, key) for name in SORTS for key in ((name,) if name == "relevance" else (name, f"-{name}"))]
+NAME_MATCH, TITLE_MATCH, OTHER_MATCH = 0, 1, 2
 
 
-def sort_entities(queryset, sort: str, *, searching: bool = False):
+def sort_entities(queryset, sort: str, *, searching: bool = False, terms: list[str] | None = None):
     descending = sort.startswith("-")
     fields = SORTS[sort.lstrip("-")]
+    if "relevance" in fields:
+        queryset = queryset.annotate(relevance=_relevance(terms or []))
     if "name_lower" in fields:
         # The same order either way. Without a search, the name index serves it. With one, the matches come
         # from the full-text index and are few, and sorting them beats walking the name index while testing
@@ -164,6 +173,19 @@ def sort_entities(queryset, sort: str, *, searching: bool = False):
         name_lower = Concat(Lower("name"), Value(""), output_field=CharField()) if searching else Lower("name")
         queryset = queryset.annotate(name_lower=name_lower)
     return queryset.order_by(*(f"-{name}" if descending else name for name in fields))
+
+
+def _relevance(terms: list[str]) -> Case | Value:
+    """Where the search words are found: all in the name, else all in the title, else elsewhere (description,
+    tags). Worked out only for the rows the search matched (few, from the full-text index), so no index is
+    needed for it; without search words every row ranks the same and the order is A to Z."""
+    if not terms:
+        return Value(OTHER_MATCH)
+    in_name = Q(*(Q(name__icontains=term) for term in terms))
+    in_title = Q(*(Q(title__icontains=term) for term in terms))
+    return Case(
+        When(in_name, then=Value(NAME_MATCH)), When(in_title, then=Value(TITLE_MATCH)), default=Value(OTHER_MATCH)
+    )
 
 
 # --- full-text search ---------------------------------------------------------------------------------------
@@ -243,7 +265,10 @@ class EntityFilterSet(django_filters.FilterSet):
         method="filter_sort",
         choices=SORT_CHOICES,
         empty_label=None,
-        help_text=f"name, kind or updated; '-' first for descending. Default {DEFAULT_SORT}.",
+        help_text=(
+            "relevance (name matches, then title matches, then the rest), name, kind or updated; '-' first for "
+            f"descending. Default {DEFAULT_SEARCH_SORT} with q, {DEFAULT_SORT} without."
+        ),
     )
 
     class Meta:
@@ -253,8 +278,9 @@ class EntityFilterSet(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         # Always ordered, so that every caller (page, API, cursor) gets the same stable order.
         queryset = super().filter_queryset(queryset)
-        sort = self.form.cleaned_data.get("sort") or DEFAULT_SORT
-        return sort_entities(queryset, sort, searching=bool(search_terms(self.form.cleaned_data.get("q") or "")))
+        terms = search_terms(self.form.cleaned_data.get("q") or "")
+        sort = self.form.cleaned_data.get("sort") or (DEFAULT_SEARCH_SORT if terms else DEFAULT_SORT)
+        return sort_entities(queryset, sort, searching=bool(terms), terms=terms)
 
     def filter_kind(self, queryset, name, values):
         return queryset.filter(kind_key__in=[value.lower() for value in values])

@@ -106,7 +106,9 @@ def _positions(nodes: list[FigureNode], edges: list[FigureEdge]) -> dict[str, tu
 
 
 def _label(node: FigureNode) -> str:
-    return f"{node.kind.lower()}:{node.name}"
+    # A discovered resource's name ends in a hash ("orders-a6978afc"); its title is its AWS name and type. The
+    # hover text keeps the reference.
+    return node.title or f"{node.kind.lower()}:{node.name}"
 
 
 def dependency_figure(nodes: list[FigureNode], edges: list[FigureEdge]) -> dict:

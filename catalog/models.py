@@ -10,7 +10,9 @@ writes them, always from the document.
 from django.db import models
 from django.db.models.functions import Lower
 
+from catalog.refs import DEFAULT_NAMESPACE
 from portal.aws.models import AwsSyncState
+from portal.models import Team
 
 
 class Location(models.Model):
@@ -110,7 +112,14 @@ class Entity(models.Model):
 
     @property
     def owning_team_id(self):
-        """For portal.permissions: maintainers of this team may change the entity."""
+        """For portal.permissions: maintainers of this team may change the entity.
+
+        A Group in namespace default is a Team's own entity, whatever its spec.owner says: only that team's
+        maintainers change it, and while no Team has its name only portal admins may write it (writing it
+        creates the Team). Otherwise a maintainer could declare new Teams, or take another team's Group.
+        """
+        if self.kind_key == "group" and self.namespace == DEFAULT_NAMESPACE:
+            return team_id_of_group(self.name)
         return self.owner_team_id
 
     @property
@@ -266,3 +275,8 @@ class DiscoveryRun(AwsSyncState):
     class Meta:
         ordering = ["account_id", "region"]
         constraints = [models.UniqueConstraint(fields=["account", "region"], name="discovery_run_account_region")]
+
+
+def team_id_of_group(name: str) -> int | None:
+    """The portal Team a Group of namespace default stands for (its slug is the Group's name), or None."""
+    return Team.objects.filter(slug__iexact=name).values_list("pk", flat=True).first()

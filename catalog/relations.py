@@ -19,6 +19,29 @@ INVERSE = {
 }
 INVERSE.update({v: k for k, v in list(INVERSE.items())})
 
+# What the entity pages call each relation, read from the entity shown ("orders-api Depends on ...").
+LABELS = {
+    "ownedBy": "Owned by",
+    "ownerOf": "Owner of",
+    "providesApi": "Provides API",
+    "apiProvidedBy": "API provided by",
+    "consumesApi": "Consumes API",
+    "apiConsumedBy": "API consumed by",
+    "dependsOn": "Depends on",
+    "dependencyOf": "Dependency of",
+    "parentOf": "Parent of",
+    "childOf": "Child of",
+    "memberOf": "Member of",
+    "hasMember": "Has member",
+    "partOf": "Part of",
+    "hasPart": "Has part",
+}
+
+
+def relation_label(relation_type: str) -> str:
+    """The label of a relation type; one the catalog does not know is shown as stored."""
+    return LABELS.get(relation_type, relation_type)
+
 
 @dataclass(frozen=True)
 class RelationField:

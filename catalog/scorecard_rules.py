@@ -112,7 +112,12 @@ def has_owner(entity: Entity, context: ScoringContext) -> bool:
     kinds=OWNED_KINDS | {"group"},
     level=ScoreLevel.BRONZE,
 )
-def has_description(entity: Entity, context: ScoringContext) -> bool:
+def has_description(entity: Entity, context: ScoringContext) -> bool | None:
+    # Discovery writes a description of every resource it finds: passing on it would reward the discovery,
+    # not the team. Whether the resource is tagged with its team (has-owner) is what the team did. Scored
+    # entities come with their location (catalog.scorecards.services, the entity page), so this reads no row.
+    if entity.location_id is not None and entity.location.type == Location.Type.DISCOVERY:
+        return None
     description = entity.metadata.get("description")
     return isinstance(description, str) and bool(description.strip())
 

@@ -515,20 +515,20 @@ def _linked(relation_type: str, component_end: str, resource_end: str, component
 
 
 def component_resources(
-    *, ids: Iterable[int] | None = None, owner_ref: str = "", system_ref: str = ""
+    *, ids: Iterable[int] | None = None, owner_refs: Iterable[str] = (), system_ref: str = ""
 ) -> list[ComponentResource]:
-    """The AWS resources of the Components among `ids`, or of the live ones a team (its Group's ref) owns, or of a
-    System's live ones: one of the three. One query: the relation rows, with the resource's fields and
+    """The AWS resources of the Components among `ids`, or of the live ones some teams (their Groups' refs) own,
+    or of a System's live ones: one of the three. One query: the relation rows, with the resource's fields and
     annotations read from the joined entity at the Resource's end (a component's document, which may be
     large, is never read). Unordered."""
     if ids is not None:
         lookups: dict = {"id__in": list(ids)}
-    elif owner_ref:
-        lookups = {"owner_key": owner_ref, "orphaned": False}
+    elif owner_refs := list(owner_refs):
+        lookups = {"owner_key__in": owner_refs, "orphaned": False}
     elif system_ref:
         lookups = {"system_key": system_ref, "orphaned": False}
     else:
-        raise TypeError("component_resources() needs ids, owner_ref or system_ref")
+        raise TypeError("component_resources() needs ids, owner_refs or system_ref")
     # One query, a UNION ALL of the two directions, each read from its own index (relations by target, by
     # source). One WHERE with an OR of both made PostgreSQL plan a parallel bitmap scan of both indexes: 10 ms
     # for a catalog page's 50 components at 100,000 entities, against 1.5 ms so.
@@ -549,6 +549,20 @@ def component_resources(
     ]
 
 
+def owners_of_components_with_resources() -> set[str]:
+    """The spec.owner (ref keys) of the live Components with at least one live AWS Resource linked to them, either
+    way (see above): the owners whose services have something to chart. One query, a UNION of the two
+    directions, each read from its own relation index."""
+    live = {"kind_key": "resource", "orphaned": False}
+    by_dependency_of = Relation.objects.filter(
+        _prefixed("source", live), target__kind_key="component", target__orphaned=False, type="dependencyOf"
+    ).values_list("target__owner_key")
+    by_depends_on = Relation.objects.filter(
+        _prefixed("target", live), source__kind_key="component", source__orphaned=False, type="dependsOn"
+    ).values_list("source__owner_key")
+    return {owner for (owner,) in by_dependency_of.order_by().union(by_depends_on.order_by())}
+
+
 def resource_entities(ids: Iterable[int]) -> list[Entity]:
     """The Resources among `ids`, with the columns and annotations that place them in AWS. One query."""
     return list(
@@ -556,6 +570,25 @@ def resource_entities(ids: Iterable[int]) -> list[Entity]:
             "id", "kind_key", "namespace", "name", "title", "spec_type", "document"
         )
     )
+
+
+def resources_by_arn(arns: Iterable[str]) -> dict[str, EntityBrief]:
+    """ARN -> the live Resource whose amazonaws.com/arn annotation it is (the first by ref if people declared one
+    twice), for those of `arns` the catalog has. One query."""
+    wanted = sorted(set(arns))
+    if not wanted:
+        return {}
+    rows = (
+        Entity.objects.filter(kind_key="resource", orphaned=False)
+        .filter(**{f"document__metadata__annotations__{ARN_ANNOTATION}__in": wanted})
+        .annotate(arn=KeyTextTransform(ARN_ANNOTATION, _ANNOTATIONS))
+        .order_by("ref_key")
+        .values(*BRIEF_FIELDS, "arn")
+    )
+    found: dict[str, EntityBrief] = {}
+    for row in rows:
+        found.setdefault(row["arn"], _brief(row))
+    return found
 
 
 @dataclass(frozen=True)
@@ -709,3 +742,23 @@ def team_owned_entities(*, team_slug: str, limit: int) -> TeamEntities:
     shown = list(owned[:limit])
     count = len(shown) if len(shown) < limit else owned.count()
     return TeamEntities(owner_ref=owner_ref, shown=shown, count=count)
+
+
+@dataclass(frozen=True)
+class TeamsComponents:
+    owner_refs: list[str]  # the teams' Groups, as spec.owner names them
+    shown: list[Entity]  # the first ones, A to Z, with their owning team
+    count: int  # all of them
+
+
+def teams_components(*, team_slugs: Iterable[str], limit: int) -> TeamsComponents:
+    """The first `limit` live Components some teams own, A to Z, and how many they own: the same filter as the
+    catalog's ?owner=...&kind=component. Two queries at most (the rows; the count only when there may be more)."""
+    owner_refs = [team_owner_ref(slug) for slug in team_slugs]
+    if not owner_refs:
+        return TeamsComponents(owner_refs=[], shown=[], count=0)
+    owned = entity_list(params={"owner": owner_refs, "kind": ["component"], "orphaned": "false", "sort": "name"})
+    owned = owned.select_related(None).select_related("owner_team").defer("document", "search_text")
+    shown = list(owned[:limit])
+    count = len(shown) if len(shown) < limit else owned.count()
+    return TeamsComponents(owner_refs=owner_refs, shown=shown, count=count)

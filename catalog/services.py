@@ -39,6 +39,7 @@ from audit.services import audit_record, audit_record_many
 from catalog.annotations import ORPHAN_ANNOTATION
 from catalog.models import Entity, EntityTag, Location, Relation
 from catalog.refs import DEFAULT_NAMESPACE, RefError, parse_ref, ref_key
+from catalog.signals import entities_applied
 from catalog.validation import (
     CATALOG_METADATA_FIELDS,
     MAX_REF_KEY,
@@ -304,7 +305,16 @@ def entities_apply(
     keeps its entity (the last valid version) and does not count as missing.
     """
     with transaction.atomic():
-        return _apply(actor=actor, location=location, incoming=incoming, complete=complete, force=force)
+        result = _apply(actor=actor, location=location, incoming=incoming, complete=complete, force=force)
+        _announce_applied(location, result)
+    return result
+
+
+def _announce_applied(location: Location, result: ApplyResult) -> None:
+    """catalog.signals.entities_applied, once the apply commits, when it changed anything."""
+    refs = [*result.created, *result.updated, *result.orphaned]
+    if refs:
+        transaction.on_commit(lambda: entities_applied.send(sender=Location, location=location, refs=refs))
 
 
 def _apply(*, actor, location, incoming, complete, force) -> ApplyResult:

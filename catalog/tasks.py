@@ -49,6 +49,18 @@ def scorecards_compute_changed() -> None:
         logger.info("Scorecards: %s changed or related entities scored", scored)
 
 
+@shared_task(name="catalog.tasks.scorecards_rescore", ignore_result=True, acks_late=True)
+def scorecards_rescore(refs: list[str]) -> None:
+    """What an import or a discovery changed, scored at once with the rollups of its teams and systems."""
+    scored = scorecards.scorecards_rescore(refs=refs)
+    logger.info("Scorecards: %s entities rescored after an import or discovery", scored)
+
+
+def rescore_after_apply(sender, *, location, refs: list[str], **kwargs) -> None:
+    """catalog.signals.entities_applied (sent on commit): queue the rescoring of what the apply changed."""
+    scorecards_rescore.delay(refs)
+
+
 @shared_task(name="catalog.tasks.relations_resolve", ignore_result=True)
 def relations_resolve() -> None:
     """Periodic sweep: relations left unresolved although their target exists (a resolution after commit failed)."""

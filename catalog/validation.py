@@ -21,6 +21,8 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from catalog.refs import DEFAULT_NAMESPACE, EntityRef, RefError, parse_ref
 from catalog.relations import fields_for_kind
 
@@ -292,7 +294,26 @@ def checked_document(document: dict, *, source: str, index: int | None) -> tuple
         if kind_key in KIND_SPECS:
             _check_builtin_kind(check, kind_key, api_version, document.get("spec"), spec)
         _check_references(check, kind_key, namespace, spec or {})
+    _check_stored_size(check, document, namespace)
     return check.problems, document
+
+
+def _check_stored_size(check: _Checker, document: dict, namespace: str) -> None:
+    """An entity is stored, exported and written into its audit events whole: one bound on what each costs.
+
+    The bound is on the document as stored (JSON), so aliases that a small YAML file expands cannot get past it.
+    """
+    limit = settings.CATALOG_MAX_ENTITY_BYTES
+    size = len(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > limit:
+        metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+        ref = f"{str(document.get('kind', '?')).lower()}:{namespace}/{metadata.get('name', '?')}"
+        check.add(
+            "",
+            "document.too-large",
+            f"{ref} is {size:,} bytes as stored, over the limit of {limit:,} bytes for one entity "
+            "(CATALOG_MAX_ENTITY_BYTES)",
+        )
 
 
 def _check_metadata(check: _Checker, metadata: dict) -> None:

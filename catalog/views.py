@@ -18,17 +18,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog import selectors, services
 from catalog.exporting import document_yaml, exported_document
-from catalog.filters import DEFAULT_SORT, SORT_CHOICES
+from catalog.filters import DEFAULT_SEARCH_SORT, DEFAULT_SORT, SORT_CHOICES, search_terms
 from catalog.forms import EntityDocumentForm, ImportForm
-from catalog.importing import import_upload_for
+from catalog.importing import import_upload_for, may_import
 from catalog.models import Entity, EntityTag
 from catalog.refs import RefError, parse_ref
 from catalog.row_badges import row_badges
 from catalog.tabs import header_badges_for, tab_for, tabs_for
 from catalog.templatetags.catalog_ui import entity_url, ref_short
 from portal.actors import Actor
-from portal.models import Role
-from portal.permissions import CHANGE, DELETE, can, team_ids_with_role
+from portal.permissions import CHANGE, DELETE, can
 
 PAGE_SIZE = 50
 # What templates/catalog/_results.html shows of a row (and the row badges read: catalog.row_badges).
@@ -53,12 +52,29 @@ ROW_FIELDS = (
 # page of 6 x 100 checkboxes would cost more to render than the queries that count them.
 FACET_VALUES_SHOWN = 20
 SORT_LABELS = {
+    "relevance": "Best match",
     "name": "Name A→Z",
     "-name": "Name Z→A",
     "kind": "Kind",
     "-kind": "Kind, reversed",
     "-updated": "Recently updated",
     "updated": "Least recently updated",
+}
+
+# What the page opens on, as Backstage's catalog opens on Components: what people browse. Discovered AWS
+# resources (most of a real estate's entities) are a tab away. The API's list has no such default.
+DEFAULT_KINDS = ("component",)
+# The kind tabs, in this order (other kinds follow, by count), with the names people call them by.
+KIND_TAB_LABELS = {
+    "component": "Components",
+    "api": "APIs",
+    "system": "Systems",
+    "domain": "Domains",
+    "resource": "Resources",
+    "group": "Groups",
+    "user": "Users",
+    "template": "Templates",
+    "location": "Locations",
 }
 
 # --- the list -----------------------------------------------------------------------------------------------
@@ -121,15 +137,59 @@ def _facet_key(name: str, value: str) -> str:
     return value.lower()
 
 
+def _with_default_kinds(params):
+    """The filters with the page's default kinds when no kind is given at all. `kind=` (empty, what the "All"
+    tab and the filter form send when no kind is ticked) is a choice of every kind, so it is kept."""
+    if "kind" in params:
+        return params
+    params = params.copy()
+    params.setlist("kind", list(DEFAULT_KINDS))
+    return params
+
+
+def _kind_tabs(facets: dict, params) -> list[dict]:
+    """One tab per kind in the catalog (with its count, the kind facet's), then "All"."""
+    chosen = {value.lower() for value in params.getlist("kind") if value.strip()}
+    counts = dict(facets.get("kind", []))
+    order = list(KIND_TAB_LABELS)
+    kinds = sorted(counts, key=lambda kind: (order.index(kind) if kind in order else len(order), -counts[kind]))
+    tabs = [
+        {
+            "kind": kind,
+            "label": KIND_TAB_LABELS.get(kind, kind.title()),
+            "count": counts[kind],
+            "active": chosen == {kind},
+        }
+        for kind in kinds
+    ]
+    # The facet cut at its limit leaves kinds out, and the sum would be short: then "All" shows no count.
+    total = sum(counts.values()) if len(counts) < FACET_VALUES_SHOWN else None
+    tabs.append({"kind": "", "label": "All", "count": total, "active": not chosen})
+    return tabs
+
+
+def _sort_choices(searching: bool) -> list[tuple[str, str]]:
+    return [
+        (value, SORT_LABELS.get(value, value))
+        for value, _ in SORT_CHOICES
+        if searching or value != DEFAULT_SEARCH_SORT  # relevance means nothing without search words
+    ]
+
+
 @require_GET
 def entity_list(request):
-    params = request.GET
+    params = _with_default_kinds(request.GET)
+    searching = bool(search_terms(params.get("q", "")))
     context = {
         "q": params.get("q", ""),
-        "sort": params.get("sort") or DEFAULT_SORT,
-        "sort_choices": [(value, SORT_LABELS.get(value, value)) for value, _ in SORT_CHOICES],
-        "filtered": any(params.getlist(name) for name in (*selectors.FACETS, "q", "namespace", "annotation")),
-        "may_import": _may_import(request.user),
+        "sort": params.get("sort") or (DEFAULT_SEARCH_SORT if searching else DEFAULT_SORT),
+        "sort_choices": _sort_choices(searching),
+        "filtered": any(
+            value.strip()
+            for name in (*selectors.FACETS, "q", "namespace", "annotation")
+            for value in request.GET.getlist(name)
+        ),
+        "may_import": may_import(request.user),
     }
     try:
         entities = selectors.entity_list(params=params)
@@ -154,6 +214,7 @@ def entity_list(request):
     context.update(
         page=page,
         facet_groups=_facet_groups(facets, params),
+        kind_tabs=_kind_tabs(facets, params),
         # The sidebar is made of the facet counts and the filters alone: its HTML is cached under their key.
         facets_key=selectors.facets_cache_key(params, limit=FACET_VALUES_SHOWN),
         facets_cache_seconds=selectors.FACETS_CACHE_SECONDS,
@@ -293,14 +354,9 @@ def entity_delete(request, namespace, kind, name):
 # --- import -------------------------------------------------------------------------------------------------
 
 
-def _may_import(user) -> bool:
-    """Portal admins, and people who maintain at least one team."""
-    return user.is_authenticated and (user.is_portal_admin or bool(team_ids_with_role(user, Role.MAINTAINER)))
-
-
 @require_http_methods(["GET", "POST"])
 def catalog_import(request):
-    if not _may_import(request.user):
+    if not may_import(request.user):
         raise PermissionDenied("Only maintainers of a team and portal admins may import catalog files.")
     if request.method == "GET":
         return render(request, "catalog/import.html", {"form": ImportForm()})

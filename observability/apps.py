@@ -19,17 +19,20 @@ class ObservabilityConfig(AppConfig):
 
         # Celery finds each app's tasks.py; the parts' tasks live one level down, so they are imported here.
         from observability.metrics import tasks as _metrics_tasks  # noqa: F401
+        from observability.metrics.home_panels import firing_alarms_panel
         from observability.metrics.row_badges import alarm_badges
         from observability.metrics.tabs import metrics_tab
         from observability.metrics.team_panels import alarms_panel
         from observability.metrics.version import alarms_changed
         from observability.sagas import tasks as _saga_tasks  # noqa: F401
+        from observability.sagas.home_panels import saga_alerts_panel as home_saga_alerts_panel
         from observability.sagas.marking import has_saga_alerts
         from observability.sagas.tabs import sagas_tab
         from observability.sagas.tasks import sweep_after_discovery
         from observability.sagas.team_panels import saga_alerts_panel
         from observability.xray.tabs import register_xray_ui
         from portal.aws.models import AwsAccount
+        from portal.home_panels import register_home_panel
         from portal.teams.panels import register_team_panel
 
         # Entity tabs (catalog.tabs is the registry every app extends), and the overview's X-Ray notice.
@@ -45,6 +48,9 @@ class ObservabilityConfig(AppConfig):
         # The team page's alarm card and open saga alerts, above its members (portal.teams.panels).
         register_team_panel(alarms_panel())
         register_team_panel(saga_alerts_panel())
+        # The home page's firing alarms and open saga alerts of the user's teams (portal.home_panels).
+        register_home_panel(firing_alarms_panel())
+        register_home_panel(home_saga_alerts_panel())
 
         # Alarm state on the catalog list's rows (catalog.row_badges, one batch per page).
         register_row_badges("alarms", alarm_badges)

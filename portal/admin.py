@@ -14,6 +14,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 import portal.teams.admin  # noqa: F401 - portal.teams is not an app of its own, so autodiscovery would miss it
+from portal import permissions
 from portal.actors import Actor
 from portal.models import ApiToken, Scope, User
 from portal.tokens.reveal import pop_secret, stash_secret
@@ -80,13 +81,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
     # --- who may do what: portal admins, and tokens are never changed in place ---
 
     def has_module_permission(self, request):
-        return request.user.is_portal_admin
+        return permissions.is_portal_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_portal_admin
+        return permissions.is_portal_admin(request.user)
 
     def has_add_permission(self, request):
-        return request.user.is_portal_admin
+        return permissions.is_portal_admin(request.user)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -95,7 +96,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_revoke_permission(self, request):
-        return request.user.is_portal_admin
+        return permissions.is_portal_admin(request.user)
 
     # --- adding: the service makes the token; its secret goes to the next page only ---
 

@@ -55,6 +55,11 @@ def team_ids_with_role(user, minimum: str) -> list[int]:
     return list(Membership.objects.filter(user=user, role__in=allowed).values_list("team_id", flat=True))
 
 
+def is_portal_admin(user) -> bool:
+    """Also for the anonymous user, which has no is_portal_admin (the admin's sign-in page asks about it)."""
+    return user is not None and user.is_authenticated and user.is_portal_admin
+
+
 def can(user, action: str, obj=None, *, token=None) -> bool:
     if action not in _ROLE_FOR_ACTION:
         raise ValueError(f"unknown action {action!r}")

@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware, whose APPEND_SLASH cannot redirect an API write without losing its body.
+    "portal.api.slashes.ApiOptionalSlashMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -78,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.views.ApiErrorsAsJsonMiddleware",
     # Last, so that it sees the outcome of every authentication attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -123,6 +126,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every process on the machine (web, worker, beat): circuit-breaker
 # state and cached AWS answers must not live in one process's memory.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache":
+    # The same file cache, with add and incr atomic across processes (the API's rate limits count with them).
+    CACHES["default"]["BACKEND"] = "portal.cache.FileBasedCache"
 if CACHES["default"]["BACKEND"].endswith(("FileBasedCache", "LocMemCache")):
     # Django culls these at 300 entries by default; one dashboard caches a CloudWatch series per service and
     # signal (observability.metrics.series), so 300 would evict a 100-service dashboard's answers before its next view.
@@ -185,6 +191,9 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/plotly", Path(importlib.util.find_spec("plotly").origin).parent / "package_data"),  # plotly.min.js
 ]
+# Outside production, whitenoise serves the files where the finders find them, whatever DEBUG is, so
+# `make run` (DEBUG off) needs no collectstatic; production serves collectstatic's hashed copies.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -284,6 +293,8 @@ SANDBOX_PORT = env.int("SANDBOX_PORT", default=5055)
 # --- Catalog ------------------------------------------------------------------
 # Imports of Backstage descriptors (files, uploads, URLs): see catalog/importing/.
 CATALOG_IMPORT_MAX_BYTES = env.int("CATALOG_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# One entity's stored document (JSON), on every write path: it is kept whole in the entity and its audit events.
+CATALOG_MAX_ENTITY_BYTES = env.int("CATALOG_MAX_ENTITY_BYTES", default=1024 * 1024)
 # Hosts that URL imports may fetch from ("github.example.com", "*.example.com"); empty: none.
 CATALOG_IMPORT_ALLOWED_HOSTS = env.list("CATALOG_IMPORT_ALLOWED_HOSTS", default=[])
 # Private, loopback, link-local and reserved addresses are refused unless this is on.
@@ -323,7 +334,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # json | text
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "portal.request_context.LogContextFilter"}},
+    "filters": {
+        "request_context": {"()": "portal.request_context.LogContextFilter"},
+        "no_traceback_for_client_errors": {"()": "portal.logging_filters.NoTracebackForClientErrors"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -341,6 +355,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print each of its records a second time, next to root's.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        "django.request": {"filters": ["no_traceback_for_client_errors"]},
         "django.db.backends": {"level": "INFO"},
         "botocore": {"level": "WARNING"},
         "celery": {"level": "INFO"},

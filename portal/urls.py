@@ -10,6 +10,7 @@ handler500 = "portal.views.error_500"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("accounts/login/", signin.SignInView.as_view(), name="login"),

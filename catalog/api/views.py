@@ -34,9 +34,9 @@ from catalog.api.serializers import (
     ValidateResultSerializer,
 )
 from catalog.filters import FILTER_NAMES, EntityFilterSet
-from catalog.importing import import_upload_for
+from catalog.importing import import_upload_for, may_import
 from catalog.importing.reading import max_bytes, too_large
-from catalog.models import Entity
+from catalog.models import Entity, team_id_of_group
 from catalog.refs import RefError, parse_ref
 from catalog.validation import validate_document
 from portal import permissions
@@ -326,13 +326,9 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         document = self._document(request.data)
         # Refused before anything is written when spec.owner names a team the caller does not maintain.
         if not self.has_object_action_permission(
-            permissions.CREATE, SimpleNamespace(owning_team_id=_owner_team_id(document))
+            permissions.CREATE, SimpleNamespace(owning_team_id=_owning_team_id(document))
         ):
-            self.permission_denied(
-                request,
-                message="You may not create this entity: its spec.owner must be a team you maintain.",
-                code="object_permission",
-            )
+            self.permission_denied(request, message=_create_refused(document), code="object_permission")
         entity = self._service(services.entity_create, document=document)
         self.check_object_permissions(request, entity)
         return self._entity_response(entity, request, status_code=status.HTTP_201_CREATED)
@@ -434,6 +430,13 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         parser_classes=[YamlParser, XYamlParser, TextYamlParser, MultiPartParser],
     )
     def import_(self, request):
+        # Asked before the body is read: a person who may import nothing costs no parsing.
+        if not may_import(request.user):
+            self.permission_denied(
+                request,
+                message="Only maintainers of a team and portal admins may import catalog files.",
+                code="object_permission",
+            )
         force = request.query_params.get("force", "false")
         if force not in ("true", "false"):
             raise exceptions.ValidationError({"force": ["Must be true or false."]})
@@ -497,8 +500,27 @@ def _etags(header: str | None) -> list[str]:
     return tags
 
 
-def _owner_team_id(document: dict) -> int | None:
-    """The portal team a document's spec.owner names (group:default/<slug>), or None."""
+def _create_refused(document: dict) -> str:
+    if str(document.get("kind", "")).lower() == "group":
+        return (
+            "You may not create this Group: a Group in namespace default is a portal team's own. Creating one "
+            "that makes a new team is for portal admins; the Group of an existing team is for its maintainers."
+        )
+    return "You may not create this entity: its spec.owner must be a team you maintain."
+
+
+def _owning_team_id(document: dict) -> int | None:
+    """The portal team whose maintainers may create this document (Entity.owning_team_id before it exists):
+    a Group of namespace default belongs to the Team of its name; anything else to the team spec.owner names
+    (group:default/<slug>). None when there is no such team: only portal admins may create it."""
+    metadata = document.get("metadata")
+    if (
+        str(document.get("kind", "")).lower() == "group"
+        and isinstance(metadata, dict)
+        and str(metadata.get("namespace") or services.TEAM_NAMESPACE).lower() == services.TEAM_NAMESPACE
+        and isinstance(metadata.get("name"), str)
+    ):
+        return team_id_of_group(metadata["name"])
     spec = document.get("spec")
     owner = spec.get("owner") if isinstance(spec, dict) else None
     if not isinstance(owner, str):

@@ -7,7 +7,9 @@ rather than silently changed.
 
 Aliases are counted before anything is constructed: a "billion laughs" file is a few hundred
 bytes whose expansion is astronomically large, and it is refused after a single pass over its
-parse events, without building a single object.
+parse events, without building a single object. Both the nodes and the bytes an alias stands for
+are counted: 5,000 aliases of one 100 kB scalar are few nodes but half a gigabyte once stored, so a
+source may expand to no more than CATALOG_IMPORT_MAX_BYTES, the limit its own text has.
 """
 
 import datetime
@@ -36,6 +38,8 @@ from catalog.validation import Problem
 # a 40 kB GraphQL schema in a block scalar is one node.
 MAX_DOCUMENT_NODES = 100_000
 MAX_DEPTH = 100
+# Bytes a node costs beyond its text once stored as JSON (quotes, a separator, a key's colon).
+_NODE_OVERHEAD = 4
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -173,8 +177,11 @@ class _StructureCheck:
         self.source = source
         self.index = -1
         self.expanded = 0
-        self.anchors: dict[str, int] = {}
-        self.open_collections: list[tuple[str | None, int]] = []
+        # Bytes over the whole source, not per document: what reaching the database would cost.
+        self.expanded_bytes = 0
+        self.max_bytes = max_bytes()
+        self.anchors: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, bytes) it stands for
+        self.open_collections: list[tuple[str | None, int, int]] = []
         self.open_anchors: set[str] = set()
 
     def see(self, event) -> None:
@@ -185,11 +192,15 @@ class _StructureCheck:
             return
         if isinstance(event, ScalarEvent):
             self.expanded += 1
+            # A scalar costs its text and a little for the quotes and separator it gets as JSON.
+            size = len(event.value) + _NODE_OVERHEAD
+            self.expanded_bytes += size
             if event.anchor:
-                self.anchors[event.anchor] = 1
+                self.anchors[event.anchor] = (1, size)
         elif isinstance(event, CollectionStartEvent):
-            self.open_collections.append((event.anchor, self.expanded))
+            self.open_collections.append((event.anchor, self.expanded, self.expanded_bytes))
             self.expanded += 1
+            self.expanded_bytes += _NODE_OVERHEAD
             if event.anchor:
                 self.open_anchors.add(event.anchor)
             if len(self.open_collections) > MAX_DEPTH:
@@ -197,9 +208,9 @@ class _StructureCheck:
                     "yaml.depth", f"nested more than {MAX_DEPTH} levels deep (line {event.start_mark.line + 1})"
                 )
         elif isinstance(event, CollectionEndEvent):
-            anchor, start = self.open_collections.pop()
+            anchor, start, start_bytes = self.open_collections.pop()
             if anchor:
-                self.anchors[anchor] = self.expanded - start
+                self.anchors[anchor] = (self.expanded - start, self.expanded_bytes - start_bytes)
                 self.open_anchors.discard(anchor)
         elif isinstance(event, AliasEvent):
             if event.anchor in self.open_anchors:
@@ -207,7 +218,9 @@ class _StructureCheck:
                     "yaml.recursive-alias",
                     f"line {event.start_mark.line + 1}: alias *{event.anchor} refers to the node that contains it",
                 )
-            self.expanded += self.anchors.get(event.anchor, 1)
+            nodes, size = self.anchors.get(event.anchor, (1, _NODE_OVERHEAD))
+            self.expanded += nodes
+            self.expanded_bytes += size
         else:
             return
         if self.expanded > MAX_DOCUMENT_NODES:
@@ -215,6 +228,12 @@ class _StructureCheck:
                 "yaml.expansion",
                 f"expands to more than {MAX_DOCUMENT_NODES:,} nodes once its aliases are followed (a YAML bomb?); "
                 f"refused near line {event.start_mark.line + 1}",
+            )
+        if self.expanded_bytes > self.max_bytes:
+            self._refuse(
+                "yaml.expansion",
+                f"expands to more than the import limit of {self.max_bytes:,} bytes once its aliases are followed "
+                f"(CATALOG_IMPORT_MAX_BYTES); refused near line {event.start_mark.line + 1}",
             )
 
     def _refuse(self, rule: str, message: str):

@@ -32,17 +32,22 @@ class EntityScorecard:
 
 
 def level_of(results: list[RuleResult]) -> str:
-    """The highest level whose rules, and those of every level below, all pass."""
+    """The highest level at which at least one rule applies and every applying rule, of it and of every level
+    below, passes. A level no rule of which applies is not reached by passing the levels below: a Resource,
+    which has bronze rules only, is bronze at best, never gold by default."""
     reached = ScoreLevel.NONE
     for level in LEVELS:
-        if any(r.passed is False for r in results if r.rule.level == level):
+        applying = [r for r in results if r.rule.level == level and r.passed is not None]
+        if any(r.passed is False for r in applying):
             break
-        reached = level
+        if applying:
+            reached = level
     return str(reached)
 
 
 def evaluate(entities: list[Entity]) -> list[EntityScorecard]:
-    """Score each entity of the batch; entities of kinds no rule applies to are left out."""
+    """Score each entity of the batch; entities no rule applies to (by kind, or every check answering "does not
+    apply") are left out: they have no level, which is not the same as failing one."""
     rules = all_rules()
     applicable = {e.pk: [r for r in rules if r.applies_to(e)] for e in entities}
     scored = [e for e in entities if applicable[e.pk]]
@@ -51,5 +56,7 @@ def evaluate(entities: list[Entity]) -> list[EntityScorecard]:
     scorecards = []
     for entity in scored:
         results = [RuleResult(rule=r, passed=r.check(entity, context)) for r in applicable[entity.pk]]
+        if all(r.passed is None for r in results):
+            continue
         scorecards.append(EntityScorecard(entity=entity, level=level_of(results), results=results))
     return scorecards

@@ -11,6 +11,8 @@ them. Each batch is its own transaction, so a long run never holds one open.
   (new or edited ones), plus their related entities, whose scores may depend on them (a
   component whose Resource appeared, whose API arrived). The periodic task runs it every few
   minutes, so a change shows in lists within minutes; the entity page itself computes live.
+- scorecards_rescore(): what an import or a discovery changed (catalog.signals.entities_applied), right after
+  it commits, and today's rollups of the teams and systems concerned, from the stored scores.
 """
 
 from collections import Counter
@@ -39,6 +41,7 @@ SCORED_FIELDS = (
     "owner_key",
     "system_key",
     "orphaned",
+    "location__type",  # with select_related("location"): has-description asks whether discovery wrote it
 )
 # The most changed entities one sweep takes on; the next sweep continues.
 CHANGED_LIMIT = 20_000
@@ -51,9 +54,12 @@ class _Tally:
     failures: Counter = field(default_factory=Counter)
 
     def add(self, card: EntityScorecard) -> None:
+        self.add_stored(card.level, card.failed)
+
+    def add_stored(self, level: str, failed: list[str]) -> None:
         self.entities += 1
-        self.levels[card.level] += 1
-        self.failures.update(card.failed)
+        self.levels[level] += 1
+        self.failures.update(failed)
 
 
 @dataclass
@@ -67,7 +73,9 @@ def _batches(queryset, batch_size: int) -> Iterator[list[Entity]]:
     """Keyset pages by primary key: each page is one query, however deep into the table."""
     last = 0
     while True:
-        batch = list(queryset.filter(pk__gt=last).order_by("pk").only(*SCORED_FIELDS)[:batch_size])
+        batch = list(
+            queryset.filter(pk__gt=last).select_related("location").order_by("pk").only(*SCORED_FIELDS)[:batch_size]
+        )
         if not batch:
             return
         yield batch
@@ -98,6 +106,9 @@ def _score_batch(batch: list[Entity], now) -> list[EntityScorecard]:
     cards = evaluate(batch)
     with transaction.atomic():
         _store(cards, now)
+        unscored = {e.pk for e in batch} - {card.entity.pk for card in cards}
+        if unscored:  # no rule applies to them (any more): they have no level, not a stale one
+            EntityScore.objects.filter(entity_id__in=unscored).delete()
     return cards
 
 
@@ -130,23 +141,24 @@ def scorecards_compute_all(*, batch_size: int = BATCH_SIZE, day: date | None = N
     return summary
 
 
+def _rollup_row(scope: str, key: str, tally: _Tally, *, day: date, now) -> ScorecardRollup:
+    return ScorecardRollup(
+        scope=scope,
+        key=key,
+        day=day,
+        entities=tally.entities,
+        none=tally.levels[ScoreLevel.NONE],
+        bronze=tally.levels[ScoreLevel.BRONZE],
+        silver=tally.levels[ScoreLevel.SILVER],
+        gold=tally.levels[ScoreLevel.GOLD],
+        failures=dict(sorted(tally.failures.items())),
+        computed_at=now,
+    )
+
+
 @transaction.atomic
 def _rollups_write(tallies: dict[tuple[str, str], _Tally], *, day: date, now) -> int:
-    rows = [
-        ScorecardRollup(
-            scope=scope,
-            key=key,
-            day=day,
-            entities=tally.entities,
-            none=tally.levels[ScoreLevel.NONE],
-            bronze=tally.levels[ScoreLevel.BRONZE],
-            silver=tally.levels[ScoreLevel.SILVER],
-            gold=tally.levels[ScoreLevel.GOLD],
-            failures=dict(sorted(tally.failures.items())),
-            computed_at=now,
-        )
-        for (scope, key), tally in tallies.items()
-    ]
+    rows = [_rollup_row(scope, key, tally, day=day, now=now) for (scope, key), tally in tallies.items()]
     if not rows:
         # An empty catalog still has a (zero) rollup for the day, so the trend has no gap.
         rows = [ScorecardRollup(scope=ScorecardRollup.Scope.CATALOG, key="", day=day, computed_at=now)]
@@ -165,20 +177,81 @@ def _rollups_write(tallies: dict[tuple[str, str], _Tally], *, day: date, now) ->
     return len(rows)
 
 
-def scorecards_compute_entities(*, entity_ids: list[int], batch_size: int = BATCH_SIZE) -> int:
-    """Score these entities and their related ones (both directions); returns how many were scored."""
+def _score_with_neighbours(entity_ids: list[int], batch_size: int) -> list[EntityScorecard]:
     now = timezone.now()
     kinds = scored_kinds()
-    scored = 0
+    cards: list[EntityScorecard] = []
     for start in range(0, len(entity_ids), batch_size):
         ids = set(entity_ids[start : start + batch_size])
         ids.update(
             Relation.objects.filter(source_id__in=ids, target_id__isnull=False).values_list("target_id", flat=True)
         )
         ids.update(Relation.objects.filter(target_id__in=ids).values_list("source_id", flat=True))
-        batch = list(Entity.objects.filter(pk__in=ids, kind_key__in=kinds).order_by("pk").only(*SCORED_FIELDS))
-        scored += len(_score_batch(batch, now))
-    return scored
+        batch = list(
+            Entity.objects.filter(pk__in=ids, kind_key__in=kinds)
+            .select_related("location")
+            .order_by("pk")
+            .only(*SCORED_FIELDS)
+        )
+        cards += _score_batch(batch, now)
+    return cards
+
+
+def scorecards_compute_entities(*, entity_ids: list[int], batch_size: int = BATCH_SIZE) -> int:
+    """Score these entities and their related ones (both directions); returns how many were scored."""
+    return len(_score_with_neighbours(entity_ids, batch_size))
+
+
+def scorecards_rescore(*, refs: list[str], batch_size: int = BATCH_SIZE) -> int:
+    """What an import or a discovery changed, right after it: those entities, their related ones and any other
+    whose score is missing or stale, then today's rollups of their teams, their systems and the whole catalog
+    from the stored scores, so the team page agrees with the entity pages without waiting for the hourly run.
+    Returns how many entities were scored."""
+    keys = sorted({ref.lower() for ref in refs})
+    ids = set(Entity.objects.filter(ref_key__in=keys).values_list("pk", flat=True))
+    ids.update(changed_entity_ids())
+    cards = _score_with_neighbours(sorted(ids), batch_size)
+    scopes = {key for card in cards for key in _rollup_keys(card.entity)}
+    scorecards_rollups_refresh(keys=scopes)
+    return len(cards)
+
+
+def _stored_tallies(keys: set[tuple[str, str]]) -> dict[tuple[str, str], _Tally]:
+    """The tallies of these rollups from the stored scores of live entities. One query per scope asked for."""
+    tallies: dict[tuple[str, str], _Tally] = {key: _Tally() for key in keys}
+    live = EntityScore.objects.filter(entity__orphaned=False).order_by()
+    columns = {ScorecardRollup.Scope.TEAM: "entity__owner_key", ScorecardRollup.Scope.SYSTEM: "entity__system_key"}
+    for scope, column in columns.items():
+        wanted = [key for s, key in keys if s == scope]
+        if wanted:
+            rows = live.filter(**{f"{column}__in": wanted}).values_list(column, "level", "failed")
+            for key, level, failed in rows:
+                tallies[(scope, key)].add_stored(level, failed)
+    if (ScorecardRollup.Scope.CATALOG, "") in keys:
+        for level, failed in live.values_list("level", "failed"):
+            tallies[(ScorecardRollup.Scope.CATALOG, "")].add_stored(level, failed)
+    return tallies
+
+
+@transaction.atomic
+def scorecards_rollups_refresh(*, keys: set[tuple[str, str]], day: date | None = None) -> int:
+    """Rewrite today's rollups of these (scope, key) pairs from the stored scores; a team or system left with
+    nothing drops out of the day, as in scorecards_compute_all."""
+    now = timezone.now()
+    day = day or timezone.localdate(now)
+    tallies = _stored_tallies(set(keys))
+    emptied = [key for key, tally in tallies.items() if not tally.entities and key[0] != ScorecardRollup.Scope.CATALOG]
+    for scope, key in emptied:
+        ScorecardRollup.objects.filter(scope=scope, key=key, day=day).delete()
+        del tallies[(scope, key)]
+    ScorecardRollup.objects.bulk_create(
+        [_rollup_row(scope, key, tally, day=day, now=now) for (scope, key), tally in tallies.items()],
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["scope", "key", "day"],
+        update_fields=["entities", "none", "bronze", "silver", "gold", "failures", "computed_at"],
+    )
+    return len(tallies)
 
 
 def changed_entity_ids(*, limit: int = CHANGED_LIMIT) -> list[int]:

@@ -8,6 +8,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 from catalog.refs import RefError, parse_ref
+from catalog.relations import relation_label as _relation_label
 
 register = template.Library()
 
@@ -81,6 +82,11 @@ def ref_url(key: str) -> str:
     except RefError:
         return ""
     return entity_path(ref.namespace, ref.kind, ref.name)
+
+
+@register.filter
+def relation_label(relation_type: str) -> str:
+    return _relation_label(relation_type)
 
 
 @register.filter

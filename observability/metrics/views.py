@@ -21,8 +21,14 @@ FIRING_SHOWN = 50
 
 @require_GET
 def index(request):
+    # A team whose services have no AWS resource linked has an empty dashboard: it is named apart, with what
+    # would give it one, rather than offered as a dashboard that is a dead end.
+    charted = catalog_selectors.owners_of_components_with_resources()
+    teams = list(Team.objects.order_by("name").only("id", "slug", "name"))
+    with_services = [team for team in teams if catalog_selectors.team_owner_ref(team.slug) in charted]
     context = {
-        "teams": Team.objects.order_by("name"),
+        "teams": with_services,
+        "teams_without_dashboard": [team for team in teams if team not in with_services],
         "systems": catalog_selectors.system_list(),
         "firing": Alarm.objects.filter(state=Alarm.State.ALARM).select_related("account")[:FIRING_SHOWN],
         "syncs": selectors.sync_states(),

@@ -296,13 +296,10 @@ def decide(mark: Marking, states: list[DefinedState] | None) -> Decision:
     if states is None:
         return Decision(saga=False, reason="not decided yet: the definition has not been read", compensations=found)
     if found:
-        first = next(iter(found.undoes.items()))
-        return Decision(
-            saga=True,
-            reason=f"naming rule: {first[0]} undoes {first[1]}"
-            + (f" (and {len(found.undoes) - 1} more compensations)" if len(found.undoes) > 1 else ""),
-            compensations=found,
-        )
+        (state, step), more = next(iter(found.undoes.items())), len(found.undoes) - 1
+        # Pages show the reason inside parentheses ("A saga (...)"), so it has none of its own.
+        others = f", and {more} more compensation{'s' if more > 1 else ''}" if more else ""
+        return Decision(saga=True, reason=f"naming rule: {state} undoes {step}{others}", compensations=found)
     return Decision(
         saga=False,
         reason=f"no state follows the naming rule and nothing marks it ({SAGA_ANNOTATION})",

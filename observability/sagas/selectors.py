@@ -173,3 +173,16 @@ def team_open_alerts(team, *, limit: int = ALERTS_SHOWN) -> tuple[list[SagaAlert
     )
     shown = list(rows[:limit])
     return shown, len(shown) if len(shown) < limit else rows.count()
+
+
+def teams_open_alerts(teams, *, limit: int = ALERTS_SHOWN) -> tuple[list[SagaAlert], int]:
+    """Some teams' open saga alerts, newest first, and how many there are (two queries at most, whatever the
+    number of teams)."""
+    rows = (
+        SagaAlert.objects.filter(_OPEN, owner_team__in=list(teams))
+        .select_related("execution", "state_machine", "owner_team")
+        .defer("execution__states", "execution__cause")
+        .order_by("-raised_at", "-pk")
+    )
+    shown = list(rows[:limit])
+    return shown, len(shown) if len(shown) < limit else rows.count()

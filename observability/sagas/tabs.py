@@ -1,8 +1,11 @@
 """The Sagas tab of entity pages (registered in catalog.tabs from ObservabilityConfig.ready): a saga's
 executions per outcome over time, the list of them, and its open alerts. It reads the database only."""
 
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest
+from django.urls import reverse
 
 from catalog.models import Entity
 from catalog.tabs import EntityTab
@@ -10,6 +13,7 @@ from observability.sagas import selectors, services
 from observability.sagas.charts import LABELS, OUTCOME_COLOURS, outcomes_figure
 from observability.sagas.marking import has_sagas_tab
 from observability.sagas.selectors import sagas_tab_url
+from observability.sagas.sync_status import SYNC_REQUESTED_PARAM, sync_requested_at
 from observability.timeranges import SAGA_RANGES
 from portal.permissions import CHANGE, can
 
@@ -29,6 +33,7 @@ def sagas_context(request: HttpRequest, entity: Entity) -> dict:
         "params": request.GET,
         "tab_url": sagas_tab_url(entity),
         "may_sync": machine is not None and can(request.user, CHANGE, machine),
+        "sync_status_url": _sync_status_url(request, machine),
     }
     if machine is None or not machine.is_saga:
         return context
@@ -57,6 +62,14 @@ def sagas_context(request: HttpRequest, entity: Entity) -> dict:
         stuck_after=services.human_duration(services.stuck_after(machine)),
     )
     return context
+
+
+def _sync_status_url(request: HttpRequest, machine) -> str:
+    """Where the tab polls the status of the sync just asked for ("" when none was)."""
+    if machine is None or sync_requested_at(request.GET) is None:
+        return ""
+    query = urlencode({SYNC_REQUESTED_PARAM: request.GET[SYNC_REQUESTED_PARAM]})
+    return f"{reverse('observability:saga_sync_status', args=[machine.pk])}?{query}"
 
 
 def sagas_tab() -> EntityTab:

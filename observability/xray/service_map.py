@@ -16,10 +16,12 @@ Merging: nodes are X-Ray's services by (name, type); the same service seen in tw
 regions is one node with the calls of both. X-Ray's "client" nodes (one in front of each entry
 point) become one node, "Clients".
 
-Nodes to entities (two queries whatever the graph's size): an entity whose annotation
+Nodes to entities (three queries whatever the graph's size): an entity whose annotation
 `meridian.io/xray-service-name` names the node (a name, or several separated by commas: an ECS
-service and its Lambda twin, a DynamoDB table as X-Ray names it), else the Component of the
-node's name (case-insensitively; the default namespace first).
+service and its Lambda twin, a DynamoDB table as X-Ray names it); else, for an AWS resource
+(DynamoDB table, SQS queue, SNS topic, S3 bucket), the Resource AWS discovery made of it, found
+by its ARN (observability.xray.resources); else, for a service, the Component of the node's name
+(case-insensitively; the default namespace first).
 
 Health of a node (the calls it answered) or an edge (the calls over it), worst first:
 
@@ -47,6 +49,7 @@ from catalog.selectors import EntityBrief
 from observability.timeranges import Window
 from observability.xray import aws as aws_xray
 from observability.xray.aws import Calls, ServiceGraph
+from observability.xray.resources import display_name, is_aws_resource, resource_arn
 from portal.aws.clients import PageBudget, page_timeouts
 from portal.aws.freshness import Fetched, fetch_or_last_good
 from portal.aws.models import AwsAccount
@@ -214,26 +217,56 @@ def annotated_names(value) -> list[str]:
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
-def entities_for_names(names: Iterable[str]) -> dict[str, EntityBrief]:
-    """The entity each X-Ray service name stands for (annotation first, then a Component's name, a live one and
-    one of the default namespace first). Two queries."""
-    wanted = sorted(set(names))
-    if not wanted:
-        return {}
+def annotated_entities(names: Iterable[str]) -> dict[str, EntityBrief]:
+    """The entity whose meridian.io/xray-service-name annotation names each X-Ray service name. One query."""
+    wanted = set(names)
     found: dict[str, EntityBrief] = {}
-    wanted_set = set(wanted)
+    if not wanted:
+        return found
     for entity, value in catalog_selectors.entities_with_annotation(XRAY_NAME_ANNOTATION):
         for name in annotated_names(value):
-            if name in wanted_set and name not in found:
-                found[name] = entity
-    rest = {name.lower(): name for name in wanted if name not in found}
-    if rest:
-        components = catalog_selectors.components_named(rest)
-        for entity, _ in sorted(components, key=lambda c: (c[1], c[0].namespace != "default", c[0].ref_key)):
-            name = rest.get(entity.name.lower())
-            if name is not None and name not in found:
+            if name in wanted and name not in found:
                 found[name] = entity
     return found
+
+
+def components_for_names(names: Iterable[str]) -> dict[str, EntityBrief]:
+    """The Component of each name, ignoring case, a live one and one of the default namespace first. One query."""
+    wanted = {name.lower(): name for name in sorted(set(names))}
+    found: dict[str, EntityBrief] = {}
+    if not wanted:
+        return found
+    components = catalog_selectors.components_named(wanted)
+    for entity, _ in sorted(components, key=lambda c: (c[1], c[0].namespace != "default", c[0].ref_key)):
+        name = wanted.get(entity.name.lower())
+        if name is not None and name not in found:
+            found[name] = entity
+    return found
+
+
+def entities_for_names(names: Iterable[str]) -> dict[str, EntityBrief]:
+    """The entity each X-Ray service name stands for (annotation first, then a Component's name). Two queries."""
+    wanted = set(names)
+    found = annotated_entities(wanted)
+    found.update(components_for_names(wanted - set(found)))
+    return found
+
+
+def link_entities(nodes: list["MapNode"]) -> None:
+    """Set each node's entity: the annotation's, else for an AWS resource the Resource discovery made of its ARN,
+    else for a service the Component of its name. A table called `orders` is never the Component `orders`.
+    Three queries whatever the map's size."""
+    named = [n for n in nodes if not n.is_client]
+    annotated = annotated_entities(n.name for n in named)
+    unlinked = [n for n in named if n.name not in annotated]
+    resources = catalog_selectors.resources_by_arn(arn for n in unlinked for arn in n.arns)
+    services = components_for_names(n.name for n in unlinked if not is_aws_resource(n.type))
+    for node in named:
+        node.entity = (
+            annotated.get(node.name)
+            or next((resources[arn] for arn in node.arns if arn in resources), None)
+            or services.get(node.name)
+        )
 
 
 def xray_names_of(entity: Entity) -> list[str]:
@@ -284,6 +317,12 @@ class MapNode:
     sources: list[tuple[str, str]] = field(default_factory=list)  # (account name, region) it was seen in
     in_scope: bool = True
     instrumented: bool = False  # X-Ray's State "active": the service writes segments (not inferred, not a client)
+    arns: list[str] = field(default_factory=list)  # an AWS resource's ARN in each account and region it was seen in
+
+    @property
+    def label(self) -> str:
+        """What the map calls it: X-Ray's name, or the resource's own name where X-Ray shows an ARN."""
+        return display_name(self.name)
 
     @cached_property
     def traffic(self) -> Traffic:
@@ -365,6 +404,11 @@ def merge_graphs(fetched: list[tuple[SourceState, ServiceGraph | None]]) -> tupl
             node.instrumented = node.instrumented or (service.state == "active" and key != CLIENTS)
             if (state.account_name, state.region) not in node.sources:
                 node.sources.append((state.account_name, state.region))
+            arn = resource_arn(
+                node_type=node.type, name=service.name, account_id=service.account_id, region=state.region
+            )
+            if arn is not None and arn not in node.arns:
+                node.arns.append(arn)
         for edge in graph.edges:
             source, target = keys.get(edge.source), keys.get(edge.target)
             if source is None or target is None:
@@ -439,9 +483,6 @@ def narrowed(smap: "ServiceMap", scope: Scope) -> "ServiceMap":
 def service_map(window: Window, scope: Scope, *, sources: list[tuple[AwsAccount, str]] | None = None) -> ServiceMap:
     fetched = fetch_graphs(window, sources)
     nodes, edges = merge_graphs(fetched)
-    links = entities_for_names(n.name for n in nodes if not n.is_client)
-    for node in nodes:
-        if not node.is_client:
-            node.entity = links.get(node.name)
+    link_entities(nodes)
     nodes, edges = narrow(nodes, edges, scope)
     return ServiceMap(scope=scope, window=window, nodes=nodes, edges=edges, sources=[s for s, _ in fetched])

@@ -38,9 +38,11 @@ def _symbol(node: MapNode) -> str:
 def _node_hover(node: MapNode) -> str:
     kind = "clients" if node.is_client else node.type or "service"
     link = (
-        f"{node.entity.short_ref} (click to open)" if node.entity else ("" if node.is_client else "not in the catalog")
+        f"{node.entity.title or node.entity.short_ref} (click to open)"
+        if node.entity
+        else ("" if node.is_client else "not in the catalog")
     )
-    lines = [f"<b>{node.name}</b> ({kind})", link, traffic_text(node.traffic)]
+    lines = [f"<b>{node.label}</b> ({kind})", link, traffic_text(node.traffic)]
     return "<br>".join(line for line in lines if line)
 
 
@@ -93,7 +95,7 @@ def service_map_figure(smap: ServiceMap, layout: Layout | None = None) -> dict:
             mx, my = _midpoint(points)
             hover_x.append(mx)
             hover_y.append(my)
-            names = f"{by_key[edge.source].name} → {by_key[edge.target].name}"
+            names = f"{by_key[edge.source].label} → {by_key[edge.target].label}"
             hover_text.append(f"{names}<br>{traffic_text(edge.traffic)}")
         if xs:
             data.append(
@@ -128,7 +130,7 @@ def service_map_figure(smap: ServiceMap, layout: Layout | None = None) -> dict:
             "mode": "markers+text",
             "x": [layout.positions[n.key][0] for n in nodes],
             "y": [layout.positions[n.key][1] for n in nodes],
-            "text": [n.name for n in nodes],
+            "text": [n.label for n in nodes],
             "textposition": "bottom center",
             "textfont": {"size": 11},
             "hovertext": [_node_hover(n) for n in nodes],

@@ -226,3 +226,12 @@ def client(service: str, *, account, region: str | None = None, timeouts: Timeou
     return _instrument(
         _new_client(service, region, credentials, timeouts), service=service, breaker_account=account.account_id
     )
+
+
+def portal_client(service: str, *, region: str | None = None, timeouts: Timeouts | None = None):
+    """A client with the portal's own credentials, in no account of the portal's list (no role assumed).
+
+    For asking whether AWS answers the portal at all (the readiness probe), before any account is involved.
+    """
+    region = region or settings.AWS_DEFAULT_REGION
+    return _instrument(_new_client(service, region, None, timeouts), service=service, breaker_account="portal")

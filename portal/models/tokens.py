@@ -40,6 +40,11 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty means never (admins only).")
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The token whose request made this one, if any: revoking a token revokes every token of its line
+    # (portal.tokens.services.token_revoke), so a leaked token cannot leave a successor behind.
+    minted_by = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, editable=False, related_name="minted"
+    )
 
     class Meta:
         ordering = ["-created_at"]

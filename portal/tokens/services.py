@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_record, snapshot
+from audit.services import audit_record, audit_record_many, snapshot
 from portal.actors import Actor
 from portal.models import ApiToken, Scope
 from portal.models.tokens import generate_token
@@ -112,6 +112,7 @@ def token_create(
         key_hash=key_hash,
         scopes=clean_scopes,
         expires_at=expires_at,
+        minted_by=actor.token,
     )
     token.full_clean()
     token.save()
@@ -121,7 +122,11 @@ def token_create(
 
 @transaction.atomic
 def token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
-    """Revoke a token at once. Revoking a revoked token changes nothing and records nothing."""
+    """Revoke a token at once, and every token minted with it, with them, and so on down its line.
+
+    Revoking a revoked token changes nothing and records nothing. Each token revoked is audited; those of
+    the line say which token's revocation took them along (`revoked_with`).
+    """
     _check_may_manage(actor, token.user_id)
     # Locked so that two revocations at once record one event, with the true "before".
     token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
@@ -131,4 +136,30 @@ def token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit_record(actor=actor, action="token.revoke", target=token, before=before, after=_audit_snapshot(token))
+    _revoke_line(actor=actor, root=token)
     return token
+
+
+def _revoke_line(*, actor: Actor, root: ApiToken) -> None:
+    """Revoke what `root` minted, what that minted, and so on: one query a generation, then one update."""
+    descendants: list[ApiToken] = []
+    generation = [root.pk]
+    while generation:
+        # Revoked ones are walked too: a token minted before its parent was revoked is still of the line.
+        children = list(ApiToken.objects.select_for_update().filter(minted_by__in=generation))
+        descendants += children
+        generation = [child.pk for child in children]
+    to_revoke = [child for child in descendants if not child.is_revoked]
+    if not to_revoke:
+        return
+    befores = [_audit_snapshot(child) for child in to_revoke]
+    ApiToken.objects.filter(pk__in=[child.pk for child in to_revoke]).update(revoked_at=root.revoked_at)
+    for child in to_revoke:
+        child.revoked_at = root.revoked_at
+    audit_record_many(
+        actor=actor,
+        events=[
+            ("token.revoke", child, before, {**_audit_snapshot(child), "revoked_with": root.display_prefix})
+            for child, before in zip(to_revoke, befores, strict=True)
+        ],
+    )

@@ -316,3 +316,41 @@ def test_duplicate_entities_in_one_batch_keep_the_first(tmp_path):
     [problem] = report.locations[0].problems
     assert (problem.index, problem.rule) == (1, "duplicate")
     assert Entity.objects.get().description == "first"
+
+
+# --- what aliases may cost in bytes (CATALOG_IMPORT_MAX_BYTES) ------------------------------------
+
+
+def few_nodes_many_bytes(aliases: int = 5_000, scalar_bytes: int = 100_000) -> str:
+    """A 100 kB scalar aliased 5,000 times: few nodes (under the node limit), 500 MB once expanded."""
+    head = f"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: a\n  x: &big {'y' * scalar_bytes}\n"
+    return head + "spec:\n  l:\n" + "  - *big\n" * aliases
+
+
+def test_aliases_of_a_large_scalar_are_refused_by_the_bytes_they_expand_to():
+    text = few_nodes_many_bytes()
+    assert len(text) < 200_000
+    tracemalloc.start()
+    try:
+        problem = refused(text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert problem.rule == "yaml.expansion"
+    assert "10,485,760 bytes" in problem.message and "CATALOG_IMPORT_MAX_BYTES" in problem.message
+    # Refused while reading the events: nowhere near the 500 MB the expansion would take.
+    assert peak < 30 * 1024 * 1024
+
+
+def test_both_readers_count_the_bytes_of_aliases(settings):
+    settings.CATALOG_IMPORT_MAX_BYTES = 50_000
+    text = few_nodes_many_bytes(aliases=10, scalar_bytes=10_000)
+    common, loader = read_both(text)
+    assert common == loader
+    assert loader.rule == "yaml.expansion"
+
+
+def test_aliases_within_the_byte_limit_are_read(settings):
+    text = few_nodes_many_bytes(aliases=10, scalar_bytes=1_000)
+    [(_, document)] = parse_documents(text, source="x.yaml")
+    assert document["spec"]["l"] == ["y" * 1_000] * 10

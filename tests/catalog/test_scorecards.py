@@ -247,6 +247,8 @@ def test_users_and_locations_get_no_scorecard(team_a):
     )
 
     assert entity_scorecard(user) is None
+    card = render_to_string("catalog/scorecards/_entity_card.html", {"entity": user})
+    assert "No scorecard level: no scorecard rule applies to this User." in card
 
 
 # --- levels ------------------------------------------------------------------------------------
@@ -331,8 +333,8 @@ def test_compute_all_stores_each_entitys_latest_score_and_the_rollups(db):
 
     summary = scorecards_compute_all(batch_size=4)
 
-    # Groups have only the description rule (bronze) and no silver or gold rules: they reach gold.
-    assert summary.entities == 8 and summary.levels == {"bronze": 3, "silver": 3, "gold": 2}
+    # Groups have only the description rule (bronze): bronze is as far as they go.
+    assert summary.entities == 8 and summary.levels == {"bronze": 5, "silver": 3}
     scores = {s.entity.name: s for s in EntityScore.objects.select_related("entity")}
     assert scores["svc-1"].level == "silver" and scores["svc-1"].failed == ["linked-aws-resources"]
     assert scores["svc-0"].level == "bronze" and set(scores["svc-0"].failed) == {
@@ -377,9 +379,9 @@ def test_batch_computation_makes_the_same_number_of_queries_for_5_or_50_entities
     small = _queries_for_catalog(5)
     large = _queries_for_catalog(50)
 
-    # One batch: select it (1), the providers (5: owners, provided APIs, two for linked resources, and
-    # observability's golden-signal alarms: the components' resources, whose alarms are not read when there
-    # are none), its scores in one INSERT ... ON CONFLICT inside a savepoint (3); the empty next batch (1);
+    # One batch: select it with its locations (1), the providers (5: owners, provided APIs, two for linked
+    # resources, and observability's golden-signal alarms: the components' resources, whose alarms are not read
+    # when there are none), its scores in one INSERT ... ON CONFLICT inside a savepoint (3); the empty next batch (1);
     # the rollups: savepoint, delete today's stale rows, one upsert, release (4).
     assert small == large == 14
 
@@ -432,7 +434,7 @@ def test_the_sweep_rescores_changed_entities_and_their_neighbours(team_a):
     assert changed_entity_ids() == []
     assert EntityScore.objects.get(entity=svc).level == "gold"
     assert EntityScore.objects.get(entity=other).level == "none"
-    assert EntityScore.objects.get(entity=resource).level == "gold"  # a Resource has only bronze rules
+    assert EntityScore.objects.get(entity=resource).level == "bronze"  # a Resource has only bronze rules
 
 
 def test_tasks_compute_scores_and_are_safe_to_run_twice(team_a):
@@ -500,3 +502,69 @@ def test_migrate_registered_the_catalog_schedules(db):
         "catalog: scorecards": "catalog.tasks.scorecards_compute",
         "catalog: scorecards of changed entities": "catalog.tasks.scorecards_compute_changed",
     }
+
+
+# --- rules that do not apply, and rescoring after imports and discovery -------------------------
+
+
+def test_a_level_no_rule_of_which_applies_is_not_reached():
+    bronze_ok = [_result("has-owner", True), _result("has-description", True), _result("has-lifecycle", True)]
+    silver_ok = [_result("has-runbook", True), _result("has-oncall", True)]
+
+    # A Resource has bronze rules only: passing them is bronze, never gold by default.
+    assert level_of([_result("has-owner", True), _result("has-description", None)]) == "bronze"
+    # A library: the gold rule does not apply to it, so silver is as far as it goes.
+    assert level_of([*bronze_ok, *silver_ok, _result("linked-aws-resources", None)]) == "silver"
+    # Silver rules that all answer "does not apply" do not make a bronze entity silver.
+    assert level_of([*bronze_ok, _result("valid-api-definition", None)]) == "bronze"
+
+
+def test_discovered_resources_and_groups_are_not_gold_for_what_nobody_did(team_a):
+    tagged = discovered_resource("orders-alarm", "component:orders")
+    location = location_for(type=Location.Type.DISCOVERY, target="aws:123456789012:eu-west-1")
+    (untagged,) = apply(
+        {
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Resource",
+            "metadata": {"name": "subnet-0abc", "description": "subnet subnet-0abc; found by AWS discovery."},
+            "spec": {"type": "subnet", "owner": "group:default/unowned"},
+        },
+        location=location,
+    )
+
+    # The description discovery wrote is not the team's: the rule does not apply; the team tag is what counts.
+    assert results(tagged) == {"has-owner": True, "has-description": None}
+    assert entity_scorecard(tagged).level == "bronze"
+    assert entity_scorecard(untagged).level == "none"
+    assert entity_scorecard(team_a).level == "bronze"  # a Group has only the description rule
+
+
+@pytest.fixture
+def celery_eager():
+    from portal.celery import app as celery_app
+
+    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
+    celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+
+
+def test_an_import_or_a_discovery_rescores_what_it_changed_and_its_teams_at_once(
+    team_a, celery_eager, django_capture_on_commit_callbacks
+):
+    apply(component("billing"))
+    scorecards_compute_all()  # at boot: before the rest of the catalog's import and the first discovery
+    assert ScorecardRollup.objects.get(scope="team", key="group:default/team-a").entities == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        (svc,) = apply(component("orders", **GOLD_METADATA))
+    with django_capture_on_commit_callbacks(execute=True):
+        resource = discovered_resource("orders-table", "component:orders")
+
+    assert EntityScore.objects.get(entity=svc).level == "gold"  # rescored as its Resource arrived
+    assert EntityScore.objects.get(entity=resource).level == "bronze"
+    rollup = ScorecardRollup.objects.get(scope="team", key="group:default/team-a", day=timezone.localdate())
+    assert (rollup.entities, rollup.gold, rollup.bronze) == (3, 1, 2)  # two components and the table
+    assert rollup.failures == {"has-oncall": 1, "has-runbook": 1, "linked-aws-resources": 1}
+    assert ScorecardRollup.objects.get(scope="system", key="system:default/shop").entities == 2
+    assert ScorecardRollup.objects.get(scope="catalog", key="").entities == 4  # and the Group

@@ -147,9 +147,36 @@ def test_the_catalog_is_for_people_signed_in(client_as):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-def test_the_list_shows_every_entity_with_facet_counts(client_as, estate):
+def test_the_list_opens_on_components_with_the_other_kinds_a_tab_away(client_as, estate):
     response = client_as("viewer").get(reverse("catalog:index"))
     assert response.status_code == 200
+    assert sorted(rows(response)) == [
+        "component:default/order-saga",
+        "component:default/orders-api",
+        "component:default/storefront",
+    ]
+    tabs = [(tab["label"], tab["count"], tab["active"]) for tab in response.context["kind_tabs"]]
+    assert tabs == [
+        ("Components", 3, True),
+        ("APIs", 2, False),
+        ("Systems", 1, False),
+        ("Resources", 1, False),
+        ("Groups", 1, False),
+        ("All", 8, False),
+    ]
+    html = response.content.decode()
+    assert 'data-kind="resource"' in html and 'href="?kind=resource"' in html and 'href="?kind="' in html
+    # The filter form always sends kind, so that unticking every kind shows every kind, not Components again.
+    assert '<input type="hidden" name="kind" value="">' in html
+    resources = client_as("viewer").get(reverse("catalog:index"), {"kind": "resource"})
+    assert rows(resources) == ["resource:default/orders-table"]
+    assert [tab["label"] for tab in resources.context["kind_tabs"] if tab["active"]] == ["Resources"]
+
+
+def test_the_list_shows_every_entity_with_facet_counts(client_as, estate):
+    response = client_as("viewer").get(reverse("catalog:index"), {"kind": ""})
+    assert response.status_code == 200
+    assert [tab["label"] for tab in response.context["kind_tabs"] if tab["active"]] == ["All"]
     assert len(rows(response)) == 8
     facets = {
         group["name"]: {v["value"]: v["count"] for v in group["values"]} for group in response.context["facet_groups"]
@@ -183,6 +210,23 @@ def test_search_and_facets_combine(client_as, estate):
 def test_sorting(client_as, estate):
     names = rows(client_as("viewer").get(reverse("catalog:index"), {"sort": "-name", "kind": "component"}))
     assert names == ["component:default/storefront", "component:default/orders-api", "component:default/order-saga"]
+
+
+def test_search_ranks_name_matches_before_title_matches_before_the_rest(client_as, orders):
+    owner = {"owner": "group:team-orders", "lifecycle": "production", "type": "service"}
+    create(doc("Component", "shipping", metadata={"description": "Ships the orders."}, **owner))
+    create(doc("Component", "aardvark", metadata={"description": "Counts orders."}, **owner))
+    create(doc("Component", "billing", metadata={"title": "Orders billing"}, **owner))
+    create(doc("Component", "orders-api", **owner))
+    create(doc("Component", "unrelated", **owner))
+    client = client_as("viewer")
+    best = client.get(reverse("catalog:index"), {"q": "orders"})
+    assert [ref.rpartition("/")[2] for ref in rows(best)] == ["orders-api", "billing", "aardvark", "shipping"]
+    assert best.context["sort"] == "relevance" and ("relevance", "Best match") in best.context["sort_choices"]
+    by_name = client.get(reverse("catalog:index"), {"q": "orders", "sort": "name"})
+    assert [ref.rpartition("/")[2] for ref in rows(by_name)] == ["aardvark", "billing", "orders-api", "shipping"]
+    # Without search words there is nothing to rank by: the choice is not offered.
+    assert "relevance" not in dict(client.get(reverse("catalog:index")).context["sort_choices"])
 
 
 def test_a_chosen_value_outside_the_facet_still_shows_checked(client_as, estate):
@@ -255,7 +299,9 @@ def test_the_list_costs_the_same_queries_for_any_page_size(
         # the kind facet's counts add up to the total), the rows' tags, and the row badges of observability (the
         # components' linked resources, the Resources among the rows; their alarms would be one more, but these
         # rows have no AWS resources): catalog.row_badges.
-        with django_assert_num_queries(3 + facet_queries(*params) + 5):
+        # With no kind given the page opens on Components: the kind facet is filtered then too.
+        filtered = {*params, "kind"}
+        with django_assert_num_queries(3 + facet_queries(*filtered) + 5):
             response = client.get(reverse("catalog:index"), params)
         assert len(rows(response)) == expected_rows
 
@@ -419,6 +465,45 @@ def test_the_overview_shows_the_entity_and_its_relations_both_ways(client_as, es
     assert ("apiProvidedBy", "component:default/orders-api") in api_relations
 
 
+def test_a_titled_entity_is_shown_by_its_title_wherever_it_is_named(client_as, estate, people):
+    discovered = create(
+        doc(
+            "Resource",
+            "orders-queue-a6978afc",
+            metadata={"title": "orders-queue (SQS queue)"},
+            type="sqs-queue",
+            owner="group:team-orders",
+            dependencyOf=["component:orders-api"],
+        )
+    )
+    client = client_as("maintainer")
+    service = client.get(url(estate["service"])).content.decode()
+    # The relation names the resource by its title, and keeps its unique name in the reference beside it.
+    assert re.search(r'href="[^"]*orders-queue-a6978afc/">[^<]*<i[^>]*></i> orders-queue \(SQS queue\)</a>', service)
+    assert "resource:orders-queue-a6978afc" in service
+    page = client.get(url(discovered)).content.decode()
+    assert '<li class="breadcrumb-item active" aria-current="page">orders-queue (SQS queue)</li>' in page
+    edit = client.get(reverse("catalog:entity_edit", args=["default", "resource", discovered.name])).content.decode()
+    assert ">orders-queue (SQS queue)</a></li>" in edit
+    graph = client.get(url(estate["service"], "dependencies")).context["figure"]["data"][1]
+    assert "orders-queue (SQS queue)" in graph["text"] and "Orders API" in graph["text"]
+    listed = client.get(reverse("catalog:index"), {"kind": "resource"}).content.decode()
+    assert ">orders-queue (SQS queue)</a>" in listed
+
+
+def test_relations_are_grouped_by_type_with_readable_labels(client_as, estate):
+    body = client_as("viewer").get(url(estate["service"])).content.decode()
+    headings = re.findall(r'data-testid="relation-group">([^<]+)<', body)
+    assert headings == ["Consumes API", "Depends on", "Owned by", "Part of", "Provides API"]
+    api = client_as("viewer").get(url(estate["orders_api"])).content.decode()
+    assert re.findall(r'data-testid="relation-group">([^<]+)<', api) == [
+        "API consumed by",
+        "API provided by",
+        "Owned by",
+        "Part of",
+    ]
+
+
 def test_a_group_links_to_its_team(client_as, estate):
     response = client_as("viewer").get(url(estate["group"]))
     assert response.context["group_team"].slug == "team-orders"
@@ -478,6 +563,7 @@ def test_the_dependency_graph_links_each_node_to_its_page(client_as, estate):
     assert links["component:order-saga"] == url(estate["saga"])
     assert links["resource:orders-table"] == url(estate["table"])
     assert links["api:greeter"] == url(estate["greeter"])
+    assert links["Orders API"] == url(estate["orders_api"])  # titled: named by its title
     assert links["component:not-yet-there"] == ""  # unresolved: nowhere to go
     # Ownership is not a dependency: the team is not in the graph.
     assert "group:team-orders" not in links
@@ -485,7 +571,7 @@ def test_the_dependency_graph_links_each_node_to_its_page(client_as, estate):
     assert 'id="dependency-figure"' in body and "vendor/plotly/plotly.min.js" in body
     x = dict(zip(nodes["text"], nodes["x"], strict=True))
     # Consumer -> API -> provider, left to right; the service in the middle.
-    assert x["component:storefront"] < x["api:orders"] < x["component:orders-api"] < x["component:order-saga"]
+    assert x["component:storefront"] < x["Orders API"] < x["component:orders-api"] < x["component:order-saga"]
 
 
 def test_the_graph_depth_is_limited_with_a_message(client_as, estate):
@@ -786,10 +872,26 @@ def test_the_team_page_lists_what_the_team_owns(client_as, estate):
     assert response.context["owned_count"] == 6
     body = response.content.decode()
     assert body.count('data-testid="team-entity"') == 6
-    assert "/catalog/?owner=group%3Adefault/team-orders" in body
-    # The link gives the same list in the catalog.
-    listed = client_as("outsider").get(reverse("catalog:index"), {"owner": "group:default/team-orders"})
+    assert "/catalog/?owner=group%3Adefault/team-orders&amp;kind=" in body
+    # The link gives the same list in the catalog: every kind, not the list's default of Components.
+    listed = client_as("outsider").get(reverse("catalog:index"), {"owner": "group:default/team-orders", "kind": ""})
     assert listed.context["page"].paginator.count == 6
+
+
+def test_the_home_page_lists_the_services_of_the_users_teams(client_as, estate, people):
+    home = client_as("viewer").get("/").content.decode()
+    assert re.findall(r'data-testid="home-service"><a href="[^"]+"><i[^>]*></i> ([^<]+)</a>', home) == [
+        "order-saga",
+        "orders-api",
+    ]
+    assert "/catalog/?owner=group%3Adefault/team-orders&amp;kind=component" in home
+    outsider = client_as("outsider").get("/").content.decode()
+    assert re.findall(r'data-testid="home-service"><a href="[^"]+"><i[^>]*></i> ([^<]+)</a>', outsider) == [
+        "storefront"
+    ]
+    # Someone in no team is told how to join one, and no panel about teams is shown.
+    loner = client_as("portal_admin").get("/").content.decode()
+    assert 'data-testid="home-panels"' not in loner and "You are not in a team yet" in loner
 
 
 # --- rendering helpers --------------------------------------------------------------------------------------

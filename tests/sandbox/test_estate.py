@@ -68,3 +68,28 @@ def test_saga_compensations_follow_the_naming_rule():
         assert states[name]["Comment"].startswith(f"Compensation for {forward}")
     catch_targets = {catch["Next"] for state in states.values() for catch in state.get("Catch", [])}
     assert catch_targets == {"OrderFailed", "CompensateReserveInventory", "CompensateChargePayment"}
+
+
+def test_the_estates_components_spread_over_the_scorecard_levels_as_a_real_estate_does(db):
+    from catalog.importing.importer import import_paths
+    from catalog.models import Entity
+    from catalog.scorecards.evaluate import evaluate
+    from portal.actors import Actor
+    from tests.observability.estate import ACCOUNT, REGION, discover
+
+    import_paths(actor=Actor.for_system("test"), paths=estate.catalog_files())
+    # Each service's resources as discovery links them (its log group: a type with no golden signals, so the
+    # alarm rule, which needs CloudWatch's alarms, does not apply here).
+    discover(*((f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/meridian/{s.name}", s.name) for s in estate.services()))
+
+    components = Entity.objects.filter(kind_key="component").select_related("location")
+    levels = {card.entity.name: card.level for card in evaluate(list(components))}
+
+    assert {name for name, level in levels.items() if level == "gold"} == {
+        "inventory-service",
+        "orders-api",
+        "payments-api",
+        "storefront-gateway",
+    }
+    assert levels["cart-service"] == levels["fraud-detection"] == "bronze"  # an on-call rota, no runbook yet
+    assert levels["notifications-service"] == "none"  # no description

@@ -125,3 +125,23 @@ def test_run_local_serves_the_portal_on_the_sandbox_and_stops_everything(running
     # Stopped in order: the traffic generator (here still putting the week of history) before the sandbox.
     stopping = log.read_text().rpartition("Meridian is running")[2]
     assert "does not answer" not in stopping and "Traceback" not in stopping, stopping[-2000:]
+
+
+def _make_run_command(*variables: str) -> str:
+    """The run_local command line `make run` would start (make -n: printed, not run)."""
+    lines = subprocess.run(
+        ["make", "-n", "run", *variables], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    return next(line for line in lines if "run_local" in line)
+
+
+def test_make_run_takes_the_web_and_sandbox_ports():
+    assert _make_run_command().endswith("manage.py run_local")
+    assert _make_run_command("PORT=8100").endswith("run_local --port 8100")
+    assert _make_run_command("PORT=8100", "SANDBOX_PORT=5100").endswith("run_local --port 8100 --sandbox-port 5100")
+
+
+def test_the_web_server_and_the_sandbox_cannot_share_a_port():
+    port = _free_port()
+    with pytest.raises(CommandError, match=rf"the web server and the AWS sandbox both on port {port}"):
+        call_command("run_local", port=port, sandbox_port=port)

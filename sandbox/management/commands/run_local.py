@@ -95,9 +95,14 @@ class Command(BaseCommand):
         parser.add_argument("--sandbox-port", type=int, default=settings.SANDBOX_PORT)
 
     def handle(self, *args, port, sandbox_port, **options):
+        if port == sandbox_port:
+            raise CommandError(
+                f"That would put the web server and the AWS sandbox both on port {port}: "
+                "choose another with PORT=<port> (make run PORT=8100) or SANDBOX_PORT=<port>."
+            )
         for wanted, what, how in (
-            (port, "the web server", "--port"),
-            (sandbox_port, "the AWS sandbox", "SANDBOX_PORT=<port> or --sandbox-port"),
+            (port, "the web server", "PORT=<port> (make run PORT=8100) or --port"),
+            (sandbox_port, "the AWS sandbox", "SANDBOX_PORT=<port> (make run SANDBOX_PORT=5056) or --sandbox-port"),
         ):
             if not _port_is_free(wanted):
                 raise CommandError(
@@ -162,6 +167,9 @@ class Command(BaseCommand):
         env.setdefault("AWS_ACCOUNTS", DEMO_AWS_ACCOUNTS)
         # People read this terminal; JSON logs stay the default everywhere else.
         env.setdefault("LOG_FORMAT", "text")
+        # The demo runs like production where people see it: the project's 404 and 500 pages, not Django's
+        # technical ones listing the URL patterns; tracebacks go to this terminal. DEBUG=true make run for those.
+        env.setdefault("DEBUG", "false")
         return env
 
     def _start(self, name: str, argv: list[str], env: dict) -> Child:

@@ -1,5 +1,7 @@
 """Importing Backstage YAML over REST: a body or a file, per role, with the owner check on everything it touches."""
 
+import tracemalloc
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -113,3 +115,32 @@ def test_a_read_only_token_may_not_import(api_as, people):
     response = post_yaml(api_as("read_token"), ORDERS_YAML)
     assert response.status_code == 403
     assert response.json()["code"] == "scope_missing"
+
+
+def test_who_may_import_nothing_is_refused_before_the_body_is_read(api_as, people):
+    """The viewer maintains no team: refused without parsing, so an alias bomb costs them nothing."""
+    bomb = "a: &big " + "y" * 100_000 + "\nl:\n" + "  - *big\n" * 5_000
+    tracemalloc.start()
+    try:
+        response = post_yaml(api_as("viewer"), bomb.encode())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 403
+    assert "Only maintainers of a team and portal admins may import" in response.json()["detail"]
+    assert peak < 5 * 1024 * 1024
+
+
+def test_a_document_too_large_once_stored_is_refused_naming_the_entity(api_as, people, settings):
+    settings.CATALOG_MAX_ENTITY_BYTES = 20_000
+    # 2 kB of YAML that aliases its way to 50 kB: under the import limit, over one entity's.
+    text = ORDERS_YAML.decode().replace("  description: Takes orders\n", "  description: &d " + "x" * 1_000 + "\n")
+    text = text.replace("  lifecycle: production\n", "  lifecycle: production\n  notes:\n" + "    - *d\n" * 50)
+    response = post_yaml(api_as("maintainer"), text.encode())
+    body = response.json()
+    assert body["ok"] is False
+    [problem] = body["locations"][0]["problems"]
+    assert problem["rule"] == "document.too-large"
+    assert "component:default/orders-api is" in problem["message"]
+    assert "over the limit of 20,000 bytes" in problem["message"]
+    assert set(Entity.objects.values_list("name", flat=True)) == {"orders-table"}

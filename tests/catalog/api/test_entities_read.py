@@ -248,6 +248,26 @@ def test_sorted_by_update_time_pages_through_everything(api_as, estate):
     assert seen == expected
 
 
+def test_a_search_is_sorted_by_relevance_and_pages_through_every_match(api_as, estate):
+    client = api_as("viewer")
+    # Every match names "orders": the ranks tie and the order is A to Z, kept across cursor pages. (The ranks
+    # themselves: tests/catalog/test_views.py.)
+    seen, url = [], f"{LIST}?q=orders&limit=1&fields=ref"
+    while url:
+        body = client.get(url).json()
+        seen += refs(body)
+        url = body["next"]
+    assert seen == [
+        "api:default/orders",
+        "component:default/orders-api",
+        "resource:default/orders-table",
+        "group:default/team-orders",
+    ]
+    # "customer" is only in orders-api's description.
+    assert refs(client.get(f"{LIST}?q=customer&sort=relevance").json()) == ["component:default/orders-api"]
+    assert refs(client.get(f"{LIST}?q=orders&sort=-name").json())[0] == "group:default/team-orders"
+
+
 # --- facets, relations, graph -------------------------------------------------------------------------------
 
 

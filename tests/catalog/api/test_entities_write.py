@@ -256,3 +256,21 @@ def test_patch_for_each_role(api_as, entity, who):
     else:
         assert refused(response, who)
         assert after.title == ""
+
+
+def test_a_create_or_patch_over_the_entity_size_limit_is_refused(api_as, people, settings):
+    settings.CATALOG_MAX_ENTITY_BYTES = 5_000
+    client = api_as("maintainer")
+    response = client.post(LIST, component(description="x" * 6_000), format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["problems"][0]["rule"] == "document.too-large"
+    created = client.post(LIST, component(), format="json")
+    assert created.status_code == 201
+    patch = client.patch(
+        f"{LIST}{created.json()['id']}/",
+        {"metadata": {"description": "x" * 6_000}},
+        format="json",
+        HTTP_IF_MATCH="*",
+    )
+    assert patch.status_code == 400, patch.content
+    assert "component:default/orders-api is" in patch.json()["problems"][0]["message"]

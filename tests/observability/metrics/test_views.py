@@ -332,6 +332,16 @@ def test_the_overview_lists_firing_alarms_syncs_and_dashboards(client_as, people
     assert 'data-testid="syncs"' in body and "meridian-prod" in body
 
 
+def test_the_overview_offers_dashboards_only_for_teams_with_something_to_chart(client_as, people, orders_api):
+    body = client_as("viewer").get(reverse("observability:index")).content.decode()
+    offered = body[body.index('data-testid="team-dashboards"') : body.index("</ul>", body.index("team-dashboards"))]
+    assert reverse("observability:team", args=["team-orders"]) in offered
+    # Payments owns no service linked to AWS resources: its dashboard would be empty, so it is not offered;
+    # the page names the team and says what would give it one.
+    assert reverse("observability:team", args=["team-payments"]) not in body
+    assert 'data-testid="teams-without-dashboard"' in body and "Payments" in body
+
+
 def test_the_team_page_shows_its_alarms_and_links_its_dashboard(client_as, people, orders_api):
     response = client_as("viewer").get(reverse("teams:detail", args=["team-orders"]))
 
@@ -339,6 +349,29 @@ def test_the_team_page_shows_its_alarms_and_links_its_dashboard(client_as, peopl
     assert 'data-testid="team-alarms"' in body and 'data-state="ALARM"' in body
     assert "orders-api errors" in body
     assert reverse("observability:team", args=["team-orders"]) in body
+
+
+def test_the_home_page_lists_the_firing_alarms_of_the_users_teams_without_calling_aws(
+    client_as, people, orders_api, payments, django_assert_num_queries
+):
+    from tests.factories import MembershipFactory
+
+    client = client_as("viewer")
+    with count_aws_calls() as calls:
+        body = client.get("/").content.decode()
+    assert calls.total == 0
+    assert 'data-testid="home-alarm"' in body and "orders-api errors" in body
+    assert reverse("catalog:entity", args=["default", "component", "orders-api"]) in body
+    # Another team's alarms are not the viewer's; the outsider's team has none firing.
+    assert "orders-api errors" not in client_as("outsider").get("/").content.decode()
+    # The same queries for two teams as for one: 1 session, 2 user, 3 teams, 4 accounts, then the panels: the
+    # teams' alarms (their components' resources, the alarms), saga alerts (one: none open), services (the rows),
+    # then the menu's memberships.
+    with django_assert_num_queries(9):
+        client.get("/")
+    MembershipFactory(team=payments, user=people["viewer"])
+    with django_assert_num_queries(9):
+        client.get("/")
 
 
 def test_the_entity_page_header_shows_the_alarm_state(client_as, people, orders_api):

@@ -130,6 +130,13 @@ def test_open_alerts_show_on_the_entity_and_team_pages(client_as, people, alerte
     assert 'data-testid="entity-saga-alerts"' in client.get(resource).content.decode()
 
 
+def test_open_alerts_show_on_the_home_page_of_the_owning_teams_members(client_as, people, alerted):
+    home = client_as("viewer").get("/").content.decode()
+    assert 'data-testid="home-saga-alert" data-kind="compensation_failed"' in home
+    assert reverse("observability:saga_execution", args=[alerted.execution_id]) in home
+    assert 'data-testid="home-saga-alerts"' not in client_as("outsider").get("/").content.decode()
+
+
 def order_saga_resource_url(alert) -> str:
     resource = alert.state_machine.resource
     return reverse("catalog:entity", args=[resource.namespace, resource.kind_key, resource.name])

@@ -51,7 +51,11 @@ def test_the_naming_rule_finds_compensations_by_prefix_and_by_comment():
     assert found.undoes == {"CompensateChargePayment": "ChargePayment", "Undo": "ReserveInventory"}
     decision = sagas.decide(sagas.Marking(), sagas.defined_states(ORDER_SAGA))
     assert decision.saga is True
-    assert decision.reason == "naming rule: CompensateChargePayment undoes ChargePayment (and 1 more compensations)"
+    # Shown on the Sagas tab inside "A saga (...)": no parenthesis of its own, and one compensation is singular.
+    assert decision.reason == "naming rule: CompensateChargePayment undoes ChargePayment, and 1 more compensation"
+    three = {**ORDER_SAGA["States"], "CompensateFulfil": {"Type": "Task", "Next": "Failed"}}
+    decision = sagas.decide(sagas.Marking(), sagas.defined_states({**ORDER_SAGA, "States": three}))
+    assert decision.reason == "naming rule: CompensateChargePayment undoes ChargePayment, and 2 more compensations"
 
 
 def test_without_the_definition_state_names_alone_are_judged_and_nothing_is_decided_yet():

@@ -221,7 +221,7 @@ def test_sync_now_is_for_the_owning_teams_maintainers_and_audited(
 
     events = AuditEvent.objects.filter(action="saga.sync_request")
     if allowed:
-        assert response.status_code == 302 and response.url == TAB
+        assert response.status_code == 302 and response.url.startswith(f"{TAB}?sync_requested=")
         assert len(callbacks) == 1
         assert events.get().actor_label == people[who].username
     else:
@@ -237,6 +237,31 @@ def test_sync_now_runs_the_sync(client_as, people, order_saga, django_capture_on
         client_as("maintainer").post(url)
 
     assert SagaExecution.objects.get().outcome == "committed"
+
+
+def test_after_sync_now_the_tab_polls_the_syncs_status_and_reloads_when_it_is_done(
+    client_as, people, order_saga, django_capture_on_commit_callbacks
+):
+    machine = order_saga.machine()
+    maintainer = client_as("maintainer")
+    response = maintainer.post(reverse("observability:saga_sync_request", args=[machine.pk]), {"next": TAB})
+    tab = maintainer.get(response.url)
+    body = tab.content.decode()
+    assert 'data-testid="saga-sync-status"' in body  # the page polls a small fragment
+    poll = body.split('data-testid="saga-sync-status"')[0].rsplit("hx-get=", 1)[1].split('"')[1].replace("&amp;", "&")
+
+    waiting = maintainer.get(poll, headers={"HX-Request": "true"})
+    assert waiting.status_code == 200 and "HX-Refresh" not in waiting.headers
+    assert "Syncing" in waiting.content.decode() and 'hx-trigger="every' in waiting.content.decode()
+
+    order_saga.run("o-1")
+    saga_services.saga_sync(machine=machine)  # the worker's run
+    done = maintainer.get(poll, headers={"HX-Request": "true"})
+
+    assert done.headers["HX-Refresh"] == "true"  # htmx reloads the tab, which shows what the sync found
+    assert 'hx-trigger="every' not in done.content.decode()
+    reloaded = maintainer.get(TAB)
+    assert [e.name for e in reloaded.context["executions"]] == ["o-1"]
 
 
 def test_sync_now_refuses_an_outside_redirect(client_as, people, order_saga):

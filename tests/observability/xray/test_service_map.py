@@ -18,9 +18,11 @@ from observability.xray.service_map import (
     IDLE,
     OK,
     WARNING,
+    MapNode,
     entities_for_names,
     estate_scope,
     health_of,
+    link_entities,
     percentile,
     service_map,
     system_scope,
@@ -31,6 +33,7 @@ from observability.xray.service_map_layout import count_crossings, layered_layou
 from portal.aws.accounting import count_aws_calls
 from portal.aws.models import AwsAccount
 from tests.observability.conftest import SECOND_ACCOUNT_ID, SECOND_ROLE_ARN
+from tests.observability.estate import ACCOUNT, components, discover, queue_arn, table_arn
 from tests.observability.xray.estate import (
     ECS,
     REGION,
@@ -360,3 +363,94 @@ def test_a_60_service_estate_from_segments_maps_every_service_in_one_call(xray, 
     assert figure["layout"]["height"] >= 16 * 40  # the widest tier has 16 services, each with room for its label
     assert any(e.traffic.health == CRITICAL for e in smap.edges)
     assert timedelta(0) <= datetime.now(UTC) - smap.fetched_at < timedelta(minutes=1)
+
+
+# --- AWS resources to the Resources discovery made ----------------------------------------------------------
+
+
+def _publisher_trace(start: float, *, table: str, queue: str, topic_arn: str) -> dict:
+    """orders-api writing a table, sending to a queue and publishing to a topic, as the X-Ray SDK records it."""
+    return {
+        "id": "a000000000000001",
+        "trace_id": f"1-{int(start):08x}-{1:024x}",
+        "name": "orders-api",
+        "origin": ECS,
+        "start_time": start,
+        "end_time": start + 0.05,
+        "http": {"request": {"method": "POST", "url": "http://orders-api/orders"}, "response": {"status": 200}},
+        "subsegments": [
+            {
+                "id": "b000000000000001",
+                "name": "DynamoDB",
+                "namespace": "aws",
+                "start_time": start + 0.01,
+                "end_time": start + 0.02,
+                "aws": {"operation": "PutItem", "table_name": table, "region": REGION},
+            },
+            {
+                "id": "b000000000000002",
+                "name": "SQS",
+                "namespace": "aws",
+                "start_time": start + 0.02,
+                "end_time": start + 0.03,
+                "aws": {"operation": "SendMessage", "queue_url": f"https://sqs.{REGION}.amazonaws.com/123/{queue}"},
+            },
+            {
+                "id": "b000000000000003",
+                "name": "SNS",
+                "namespace": "aws",
+                "start_time": start + 0.03,
+                "end_time": start + 0.04,
+                "aws": {"operation": "Publish", "topic_arn": topic_arn},
+            },
+        ],
+    }
+
+
+def test_aws_resources_on_the_map_are_the_resources_discovery_made_linked_and_named(xray, prod_account, orders, base):
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:order-events"
+    components("orders-api")
+    table, queue, sns = discover(
+        (table_arn("orders"), "orders-api"), (queue_arn("order-jobs"), "orders-api"), (topic, "orders-api")
+    )
+    # The same names in another region are other resources, which must not be taken for these.
+    discover((f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders", "orders-api"))
+    put(xray, _publisher_trace(base + 10, table="orders", queue="order-jobs", topic_arn=topic))
+
+    smap = service_map(window_around(base), estate_scope())
+
+    nodes = smap.by_key
+    linked = {key: node.entity.ref_key for key, node in nodes.items() if key != CLIENTS and node.entity}
+    assert linked == {
+        f"{ECS}|orders-api": "component:default/orders-api",
+        "AWS::DynamoDB::Table|orders": table.ref_key,
+        "AWS::SQS::Queue|order-jobs": queue.ref_key,
+        f"AWS::SNS|{topic}": sns.ref_key,
+    }
+    assert nodes["AWS::DynamoDB::Table|orders"].entity.url == f"/catalog/default/resource/{table.name}/"
+    # X-Ray names a topic by its ARN; the map shows the topic's name.
+    assert nodes[f"AWS::SNS|{topic}"].label == "order-events"
+    assert nodes["AWS::SQS::Queue|order-jobs"].label == "order-jobs"
+    figure = service_map_figure(smap)
+    by_label = dict(zip(figure["data"][-1]["text"], figure["data"][-1]["customdata"], strict=True))
+    assert by_label["order-events"] == f"/catalog/default/resource/{sns.name}/"
+
+
+def test_linking_a_maps_nodes_takes_three_queries_whatever_the_number_of_resources(shop):
+    def nodes(tables: int) -> list[MapNode]:
+        services = [MapNode(key=f"{ECS}|{name}", name=name, type=ECS) for name in ("orders-api", "payments-api")]
+        resources = [
+            MapNode(key=f"{t}", name=f"table-{t}", type="AWS::DynamoDB::Table", arns=[table_arn(f"table-{t}")])
+            for t in range(tables)
+        ]
+        return services + resources
+
+    few, many = nodes(2), nodes(80)
+    with CaptureQueriesContext(connection) as small:
+        link_entities(few)
+    with CaptureQueriesContext(connection) as large:
+        link_entities(many)
+
+    # 1: the meridian.io/xray-service-name annotations; 2: Resources by ARN; 3: Components by name.
+    assert len(small.captured_queries) == len(large.captured_queries) == 3
+    assert [n.entity.name for n in many[:2]] == ["orders-api", "payments-api"]

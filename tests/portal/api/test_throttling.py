@@ -1,5 +1,8 @@
 """Rate limits: each token has its own budget, and a user's budget covers all their tokens and their session."""
 
+import math
+import time
+
 import pytest
 from django.core.cache import cache
 
@@ -50,3 +53,55 @@ def test_a_users_tokens_and_session_share_the_users_budget(client, alice, bob, r
     client.logout()
     assert client.get(ME, **bearer(second)).status_code == 429, "so are her tokens"
     assert client.get(ME, **bearer(bobs)).status_code == 200, "bob's budget is his own"
+
+
+def _hammer(path: str, headers: dict, *, requests: int, connections: int) -> list[int]:
+    """`requests` GETs on `connections` threads, each with its own client and database connection."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from django.test import Client
+
+    def one_connection(n: int) -> list[int]:
+        client = Client()
+        try:
+            return [client.get(path, **headers).status_code for _ in range(n)]
+        finally:
+            connection.close()
+
+    share = requests // connections
+    with ThreadPoolExecutor(max_workers=connections) as pool:
+        return [code for codes in pool.map(one_connection, [share] * connections) for code in codes]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "backend",
+    ["django.core.cache.backends.locmem.LocMemCache", "portal.cache.FileBasedCache"],
+    ids=["locmem", "file"],
+)
+def test_a_token_gets_exactly_its_budget_under_concurrent_requests(settings, rates, backend, tmp_path):
+    from tests.factories import UserFactory
+
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": str(tmp_path / "cache")}}
+    rates(token="40/hour", user="100000/hour")
+    _, secret = make_token(UserFactory(username="loader"))
+
+    codes = _hammer(ME, bearer(secret), requests=240, connections=16)
+
+    assert codes.count(200) == 40, f"{codes.count(200)} requests got through a budget of 40"
+    assert codes.count(429) == 200
+
+
+def test_retry_after_is_the_time_left_in_the_window(client, alice, rates):
+    rates(token="2/hour", user="100/hour")
+    _, secret = make_token(alice)
+    assert [client.get(ME, **bearer(secret)).status_code for _ in range(2)] == [200, 200]
+    before = time.time()
+    throttled = client.get(ME, **bearer(secret))
+    after = time.time()
+    # Budgets are counted in fixed windows of the rate's period (here the clock's hours): the next request
+    # is let through once the current window ends.
+    window_end = (before // 3600 + 1) * 3600
+    assert throttled.status_code == 429
+    assert math.ceil(window_end - after) <= int(throttled["Retry-After"]) <= math.ceil(window_end - before)

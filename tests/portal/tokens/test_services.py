@@ -123,3 +123,44 @@ def test_status_is_active_expired_or_revoked(alice):
     assert token.status == "expired"
     token.revoked_at = timezone.now()
     assert token.status == "revoked"
+
+
+def test_revoking_a_token_revokes_every_token_minted_with_it_and_only_those(alice, root):
+    parent, _ = make_token(alice, scopes=["read", "write"], days=30)
+    child, _ = token_create(actor=Actor(user=alice, token=parent), user=alice, name="child", scopes=["read"])
+    grandchild, _ = token_create(actor=Actor(user=alice, token=child), user=alice, name="grandchild", scopes=["read"])
+    # A portal admin's token may mint for another user; that token is still of the admin token's line.
+    admin_token, _ = make_token(root, scopes=["read"], days=30)
+    for_alice, _ = token_create(actor=Actor(user=root, token=admin_token), user=alice, name="x", scopes=["read"])
+    make_token(alice, name="made by signing in")
+
+    token_revoke(actor=Actor(user=alice), token=parent)
+
+    statuses = {t.name: t.status for t in ApiToken.objects.filter(user=alice)}
+    assert statuses == {
+        "ci": "revoked",
+        "child": "revoked",
+        "grandchild": "revoked",
+        "x": "active",
+        "made by signing in": "active",
+    }
+    revoked_events = AuditEvent.objects.filter(action="token.revoke")
+    assert sorted(int(e.target_id) for e in revoked_events) == sorted([parent.pk, child.pk, grandchild.pk])
+    assert revoked_events.get(target_id=str(grandchild.pk)).after["revoked_with"] == parent.display_prefix
+
+    token_revoke(actor=Actor(user=root), token=admin_token)
+    for_alice.refresh_from_db()
+    assert for_alice.status == "revoked"
+
+
+def test_revoking_a_line_of_tokens_takes_a_query_count_that_grows_with_its_depth_only(
+    alice, django_assert_max_num_queries
+):
+    parent, _ = make_token(alice, scopes=["read"], days=30)
+    for n in range(5):
+        token_create(actor=Actor(user=alice, token=parent), user=alice, name=f"child {n}", scopes=["read"])
+    # savepoint, lock the token, update it, one query per generation (2 + an empty one), one update for
+    # all descendants, one bulk insert of their audit events, the root's audit event, release.
+    with django_assert_max_num_queries(10):
+        token_revoke(actor=Actor(user=alice), token=parent)
+    assert ApiToken.objects.filter(user=alice, revoked_at__isnull=True).count() == 0

@@ -1,0 +1,54 @@
+"""Django's file cache with `add` and `incr` made atomic across processes.
+
+The file cache is the shared cache of one machine (`make run`: gunicorn's workers and threads, Celery's
+worker and beat). Django's own `add` and `incr` there are a read followed by a write, so two processes
+counting at once both read 5 and both write 6; a rate limit counted that way lets through whatever
+concurrency it is offered. Redis, Memcached and the local-memory cache count atomically already.
+"""
+
+import os
+import pickle
+import zlib
+from contextlib import contextmanager
+
+from django.core.cache.backends import filebased
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.files import locks
+from django.core.files.move import file_move_safe
+
+
+class FileBasedCache(filebased.FileBasedCache):
+    @contextmanager
+    def _exclusive(self):
+        self._createdir()
+        # Not a *.djcache file, so neither culling nor clear() removes it from under a holder.
+        with open(os.path.join(self._dir, "counters.lock"), "ab") as lock_file:
+            locks.lock(lock_file, locks.LOCK_EX)
+            try:
+                yield
+            finally:
+                locks.unlock(lock_file)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        with self._exclusive():
+            return super().add(key, value, timeout, version)
+
+    def incr(self, key, delta=1, version=None):
+        """Add `delta`, keeping the entry's expiry (Django's incr would reset it to the default timeout)."""
+        with self._exclusive():
+            fname = self._key_to_file(key, version)
+            try:
+                with open(fname, "rb") as f:
+                    if self._is_expired(f):
+                        raise ValueError(f"Key '{key}' not found")
+                    f.seek(0)
+                    expiry = pickle.load(f)  # noqa: S301 - the cache's own files, read as Django reads them
+                    value = pickle.loads(zlib.decompress(f.read())) + delta  # noqa: S301
+            except FileNotFoundError:
+                raise ValueError(f"Key '{key}' not found") from None
+            temporary = f"{fname}.incr"
+            with open(temporary, "wb") as f:
+                f.write(pickle.dumps(expiry, self.pickle_protocol))
+                f.write(zlib.compress(pickle.dumps(value, self.pickle_protocol)))
+            file_move_safe(temporary, fname, allow_overwrite=True)
+            return value
