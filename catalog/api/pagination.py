@@ -6,7 +6,7 @@ Here the cursor holds the values of every ordering field (each order ends in the
 page is one indexed range query at any depth: `WHERE (name_lower, id) > (last...) LIMIT n+1`.
 
 The response has the shape of the rest of the API ({"next", "previous", "results"}); a cursor that is
-not one of ours, or belongs to another sort order, is a 400 naming `cursor`; `limit` outside 1..1000 too.
+not one of ours, or belongs to another sort order, is a 400 naming `cursor`; `limit` is checked by the base.
 """
 
 import base64
@@ -25,16 +25,6 @@ from portal.api.pagination import PortalCursorPagination
 
 
 class KeysetCursorPagination(PortalCursorPagination):
-    def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError(
-                {self.page_size_query_param: [f"Must be a whole number from 1 to {self.max_page_size}."]}
-            )
-        return int(raw)
-
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.page_size = self.get_page_size(request)

@@ -45,7 +45,10 @@ class EntitySerializer(serializers.ModelSerializer):
     type = serializers.CharField(source="spec_type", read_only=True, help_text="spec.type")
     owner = serializers.CharField(source="owner_key", read_only=True, help_text="spec.owner as a ref key.")
     owner_team = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="The portal team that owns it (its maintainers may edit it)."
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The portal team that owns it (its maintainers may edit it); null when spec.owner is no team.",
     )
     system = serializers.CharField(source="system_key", read_only=True, help_text="spec.system as a ref key.")
     tags = serializers.ListField(child=serializers.CharField(), read_only=True)

@@ -1,11 +1,11 @@
 """The catalog's endpoints under /api/v1/ (included from portal.api.urls)."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from catalog.api.views import EntityViewSet
+from portal.api.routers import OptionalSlashRouter
 
-router = SimpleRouter()
+router = OptionalSlashRouter()
 router.register("entities", EntityViewSet, basename="entity")
 
 urlpatterns = [

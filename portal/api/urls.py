@@ -1,7 +1,8 @@
 """/api/v1/: each area adds its endpoints in its own `<area>/api/urls.py`, included below.
 
 An area's API lives in `<area>/api/` (views.py, serializers.py, urls.py). Its
-urls.py builds a router (rest_framework.routers.SimpleRouter) and sets
+urls.py builds a router (portal.api.routers.OptionalSlashRouter: every path
+ends in a slash and answers without it too) and sets
 `urlpatterns = router.urls`; a viewset registered with basename "thing" is
 listed in the API root as "thing" (from its "thing-list" URL name).
 """
@@ -13,6 +14,7 @@ from rest_framework.renderers import JSONRenderer
 
 import portal.api.schema  # noqa: F401 - registers the schema extensions before any schema is generated
 from portal.api.permissions import IsAuthenticatedWithScope
+from portal.api.routers import path_with_optional_slash
 from portal.api.views import ApiRootView, MeView
 
 
@@ -31,8 +33,7 @@ class SchemaView(SpectacularAPIView):
 
 urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
-    path("me", MeView.as_view(), name="api-me"),
-    path("me/", MeView.as_view(schema=None)),  # the same, for clients that add the slash; not in the schema
+    *path_with_optional_slash("me/", MeView.as_view(), name="api-me"),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     # A page for people: without a session it sends them to sign in rather than answering 401.
     path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),

@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
+from portal.api.routers import OptionalSlashRouter
 from portal.aws.api.views import AwsAccountViewSet
 
-router = SimpleRouter()
+router = OptionalSlashRouter()
 router.register("aws-accounts", AwsAccountViewSet, basename="aws-account")
 
 urlpatterns = router.urls

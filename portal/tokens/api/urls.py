@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
+from portal.api.routers import OptionalSlashRouter
 from portal.tokens.api.views import TokenViewSet
 
-router = SimpleRouter()
+router = OptionalSlashRouter()
 router.register("tokens", TokenViewSet, basename="token")
 
 urlpatterns = router.urls

@@ -1,7 +1,11 @@
 """Changing the catalog over REST: every role on its own and ANOTHER team's entity, If-Match, problems, validate."""
 
-import pytest
+import json
 
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+import portal.api.schema  # noqa: F401 - registers the schema extensions before the schema is generated
 from audit.models import AuditEvent
 from catalog.models import Entity
 from tests.catalog.api.conftest import ROLES
@@ -169,6 +173,31 @@ def test_patch_merges_into_the_document(api_as, entity):
     assert after.description == ""
     assert after.tags == ["python"]
     assert after.spec["owner"] == "team-orders"
+
+
+def test_patch_takes_the_merge_patch_media_type(api_as, entity):
+    # RFC 7396 names application/merge-patch+json; clients that follow it send that, not application/json.
+    response = api_as("maintainer").patch(
+        f"{LIST}{entity.pk}/",
+        json.dumps({"metadata": {"description": None}, "spec": {"lifecycle": "deprecated"}}),
+        content_type="application/merge-patch+json",
+        HTTP_IF_MATCH=f'"{entity.etag}"',
+    )
+    assert response.status_code == 200, response.content
+    after = Entity.objects.get(pk=entity.pk)
+    assert (after.lifecycle, after.description) == ("deprecated", "")
+
+
+def test_only_patch_takes_the_merge_patch_media_type(api_as, people):
+    response = api_as("maintainer").post(LIST, json.dumps(component()), content_type="application/merge-patch+json")
+    assert response.status_code == 415
+
+
+def test_the_schema_documents_the_merge_patch_media_type():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    patch = schema["paths"]["/api/v1/entities/{id}/"]["patch"]["requestBody"]["content"]
+    assert list(patch) == ["application/merge-patch+json", "application/json"]
+    assert "application/merge-patch+json" not in schema["paths"]["/api/v1/entities/"]["post"]["requestBody"]["content"]
 
 
 # --- delete -------------------------------------------------------------------------------------------------

@@ -96,7 +96,10 @@ def test_cursor_pages_follow_the_querysets_order(alice_client):
         url = page["next"]
     assert seen == [f"team-{n:02}" for n in range(55)]
 
-    assert len(alice_client.get(f"{TEAMS}?limit=5000").json()["results"]) == 55, "capped at 1000, not refused"
+    # Refused, as the entities list refuses it and the schema's maximum says: a silent cap reads as "that is all".
+    too_many = alice_client.get(f"{TEAMS}?limit=5000")
+    assert too_many.status_code == 400
+    assert too_many.json()["errors"]["limit"] == ["Must be a whole number from 1 to 1000."]
 
 
 def test_unordered_queryset_is_refused_outside_production(alice_client, orders):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_root_lists_the_endpoints(alice_client):
     endpoints = alice_client.get("/api/v1/").json()["endpoints"]
-    assert endpoints["me"] == "http://testserver/api/v1/me"
+    assert endpoints["me"] == "http://testserver/api/v1/me/"
     assert endpoints["tokens"] == "http://testserver/api/v1/tokens/"
     assert endpoints["schema"] == "http://testserver/api/v1/schema/"
     assert endpoints["docs"] == "http://testserver/api/v1/docs/"
@@ -59,7 +59,7 @@ def test_schema_endpoint_serves_json_to_a_token(client, alice):
     _, secret = make_token(alice)
     response = client.get("/api/v1/schema/?format=json", **bearer(secret))
     assert response.status_code == 200
-    assert "/api/v1/me" in response.json()["paths"]
+    assert "/api/v1/me/" in response.json()["paths"]
 
 
 def test_swagger_ui_loads_its_assets_from_static(alice_client):
