@@ -10,7 +10,6 @@ writes them, always from the document.
 from django.db import models
 from django.db.models.functions import Lower
 
-from catalog.refs import DEFAULT_NAMESPACE
 from portal.aws.models import AwsSyncState
 from portal.models import Team
 
@@ -117,9 +116,9 @@ class Entity(models.Model):
         A Group in namespace default is a Team's own entity, whatever its spec.owner says: only that team's
         maintainers change it, and while no Team has its name only portal admins may write it (writing it
         creates the Team). Otherwise a maintainer could declare new Teams, or take another team's Group.
+        The rule is kept in owner_team as the entity is written (catalog.services._team_key), so this check
+        needs no query; team_id_of_group serves documents not yet stored.
         """
-        if self.kind_key == "group" and self.namespace == DEFAULT_NAMESPACE:
-            return team_id_of_group(self.name)
         return self.owner_team_id
 
     @property

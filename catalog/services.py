@@ -13,7 +13,9 @@ Decisions worth knowing:
 - metadata.uid is assigned once, when the entity is first created, and kept across updates.
 - A Group in namespace `default` is the portal Team with the same slug: applying one creates the Team
   when it is missing (no members; a Group whose name is not a valid slug, e.g. with a dot, gets no Team).
-  `owner_team` is the Team whose slug is the owner's name when spec.owner is group:default/<slug>.
+  `owner_team` is the Team whose slug is the owner's name when spec.owner is group:default/<slug>; for such a
+  Group itself it is its own Team, whatever its spec.owner says (Entity.owning_team_id), set as it is written
+  so that a permission check needs no query.
 - An entity belongs to the location it came from. Another location defining the same entity is a
   conflict, reported as a problem; an entity whose location was deleted is taken over.
 - Applying is set-based (bulk inserts and updates, relation targets resolved with one UPDATE per
@@ -31,7 +33,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -390,7 +392,7 @@ def _apply(*, actor, location, incoming, complete, force) -> ApplyResult:
     result.unchanged = [_ref(doc.fields) for key, doc in docs.items() if key in existing and key not in changed_keys]
 
     _ensure_teams(actor, [doc for doc in (*new, *changed) if _is_team_group(doc)])
-    team_ids = _team_ids([doc.fields["owner_key"] for doc in (*new, *changed)])
+    team_ids = _team_ids([_team_key(doc) for doc in (*new, *changed)])
     now = timezone.now()
 
     created = _create(location, new, team_ids)
@@ -435,6 +437,12 @@ def _existing_by_key(keys: list[str]) -> dict[str, dict]:
 
 def _is_team_group(doc: _Doc) -> bool:
     return doc.fields["kind_key"] == "group" and doc.fields["namespace"] == TEAM_NAMESPACE
+
+
+def _team_key(doc: _Doc) -> str:
+    """The Group ref whose Team owns the entity: a team's own Group belongs to that team, anything else to the
+    team its spec.owner names."""
+    return doc.key if _is_team_group(doc) else doc.fields["owner_key"]
 
 
 def _ensure_teams(actor: Actor, groups: list[_Doc]) -> None:
@@ -486,7 +494,7 @@ def _create(location: Location, docs: list[_Doc], team_ids: dict[str, int]) -> l
             "document": doc.document,
             "etag": doc.etag,
             "location_id": location.pk,
-            "owner_team_id": team_ids.get(doc.fields["owner_key"]),
+            "owner_team_id": team_ids.get(_team_key(doc)),
             "orphaned": False,
             "created_at": now,
             "updated_at": now,
@@ -539,7 +547,7 @@ def _update(location, docs: list[_Doc], team_ids, now) -> tuple[dict[int, dict],
         for name, value in doc.fields.items():
             setattr(entity, name, value)
         entity.document, entity.etag, entity.location = doc.document, doc.etag, location
-        entity.owner_team_id = team_ids.get(doc.fields["owner_key"])
+        entity.owner_team_id = team_ids.get(_team_key(doc))
         entity.orphaned, entity.updated_at = False, now
     _update_rows(entities, _UPDATE_FIELDS)
     return before, entities
@@ -743,9 +751,13 @@ def entity_delete(*, actor: Actor, entity: Entity) -> None:
 def team_entities_link(*, team: Team) -> int:
     """Give a new Team the entities whose spec.owner already names its Group (imported before the Team was
     made, in the admin, by `demo_users` or by a Group's import): `owner_team` is what permissions check."""
-    linked = Entity.objects.filter(
-        owner_key=ref_key("group", TEAM_NAMESPACE, team.slug), owner_team__isnull=True
-    ).update(owner_team=team)
+    group = ref_key("group", TEAM_NAMESPACE, team.slug)
+    linked = (
+        Entity.objects.filter(Q(owner_key=group) | Q(ref_key=group), owner_team__isnull=True)
+        # The Group's own spec.owner naming the new team does not make another team's Group its own.
+        .exclude(Q(kind_key="group", namespace=TEAM_NAMESPACE) & ~Q(ref_key=group))
+        .update(owner_team=team)
+    )
     if linked:
         catalog_changed()
     return linked

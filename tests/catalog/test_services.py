@@ -348,7 +348,9 @@ def test_a_group_in_namespace_default_is_the_team_of_the_same_slug(actor, locati
 
     team = Team.objects.get(slug="team-orders")
     assert (team.name, team.memberships.count()) == ("Orders team", 0)
-    assert set(Entity.objects.filter(owner_team=team).values_list("name", flat=True)) == {"orders", "billing"}
+    # Its own Group belongs to it as well: owner_team is what permission checks read, without a query.
+    owned = set(Entity.objects.filter(owner_team=team).values_list("name", flat=True))
+    assert owned == {"orders", "billing", "team-orders"}
     created = AuditEvent.objects.get(action="team.create")
     assert created.actor_kind == "system" and created.actor_label == "system:catalog:importer"
 

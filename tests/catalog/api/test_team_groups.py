@@ -72,3 +72,20 @@ def test_a_teams_maintainer_changes_its_own_group(api_as, people):
         f"{LIST}{own.json()['id']}/", {"metadata": {"description": "mine now"}}, format="json", HTTP_IF_MATCH="*"
     )
     assert other.status_code == 403
+
+
+def test_a_group_is_stored_with_its_own_team_so_the_check_needs_no_query(api_as, people, django_assert_num_queries):
+    # spec.owner names another team; the Group is still team-orders' own, as written.
+    created = api_as("maintainer").post(LIST, group("team-orders", owner="team-payments"), format="json")
+    assert created.status_code == 201, created.content
+    stored = Entity.objects.get(ref_key="group:default/team-orders")
+    assert stored.owner_team.slug == "team-orders"
+    with django_assert_num_queries(0):
+        assert stored.owning_team_id == stored.owner_team_id
+
+
+def test_a_group_stored_before_its_team_is_given_to_the_team_when_it_is_made(api_as, people):
+    created = api_as("portal_admin").post(LIST, group("team-later", owner="team-orders"), format="json")
+    assert created.status_code == 201, created.content
+    team = Team.objects.get(slug="team-later")
+    assert Entity.objects.get(ref_key="group:default/team-later").owner_team == team
