@@ -1,4 +1,4 @@
-"""The tabs of an entity page, in one registry that other apps extend.
+"""The tabs of an entity page, in one registry that other apps extend (a portal.registry.Registry).
 
 A tab is a spec: its URL slug, label, icon, the template rendered inside the
 entity page, a function that loads the tab's context, and a test of whether the
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from django.http import HttpRequest
 
 from catalog.models import Entity
+from portal.registry import Registry
 
 # Path segments of the entity page that are views of their own, not tabs.
 RESERVED_SLUGS = frozenset({"edit", "delete", "definition"})
@@ -56,21 +57,14 @@ class EntityTab:
     stylesheets: tuple[str, ...] = ()
 
 
-_registry: list[EntityTab] = []
+_registry = Registry[EntityTab]("tab", key="slug")
+unregister_tab = _registry.unregister
 
 
-def register_tab(tab: EntityTab) -> None:
+def register_tab(tab: EntityTab) -> EntityTab:
     if tab.slug in RESERVED_SLUGS:
         raise ValueError(f"tab slug {tab.slug!r} is taken by an entity page view")
-    if any(existing.slug == tab.slug for existing in _registry):
-        raise ValueError(f"a tab with slug {tab.slug!r} is already registered")
-    _registry.append(tab)
-    _registry.sort(key=lambda t: (t.order, t.slug))
-
-
-def unregister_tab(slug: str) -> None:
-    """For tests that register a tab of their own."""
-    _registry[:] = [t for t in _registry if t.slug != slug]
+    return _registry.register(tab)
 
 
 def tabs_for(entity: Entity) -> list[EntityTab]:
@@ -86,15 +80,11 @@ class OverviewPanel:
     key: str
     template: str
     applies: Callable[[Entity], bool] = field(default=_always)
+    order: int = 100  # position on the overview, lowest first
 
 
-_overview_panels: list[OverviewPanel] = []
-
-
-def register_overview_panel(panel: OverviewPanel) -> None:
-    if any(existing.key == panel.key for existing in _overview_panels):
-        raise ValueError(f"an overview panel {panel.key!r} is already registered")
-    _overview_panels.append(panel)
+_overview_panels = Registry[OverviewPanel]("overview panel")
+register_overview_panel = _overview_panels.register
 
 
 def overview_panels_for(entity: Entity) -> list[OverviewPanel]:
@@ -110,15 +100,11 @@ class HeaderBadge:
     key: str
     template: str
     applies: Callable[[Entity], bool] = field(default=_always)
+    order: int = 100  # position in the header line, lowest first
 
 
-_header_badges: list[HeaderBadge] = []
-
-
-def register_header_badge(badge: HeaderBadge) -> None:
-    if any(existing.key == badge.key for existing in _header_badges):
-        raise ValueError(f"a header badge {badge.key!r} is already registered")
-    _header_badges.append(badge)
+_header_badges = Registry[HeaderBadge]("header badge")
+register_header_badge = _header_badges.register
 
 
 def header_badges_for(entity: Entity) -> list[HeaderBadge]:

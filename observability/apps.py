@@ -13,7 +13,7 @@ class ObservabilityConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete
 
-        from catalog.row_badges import register_row_badges
+        from catalog.row_badges import RowBadges, register_row_badges
         from catalog.signals import resources_discovered
         from catalog.tabs import HeaderBadge, register_header_badge, register_tab
 
@@ -53,7 +53,7 @@ class ObservabilityConfig(AppConfig):
         register_home_panel(home_saga_alerts_panel())
 
         # Alarm state on the catalog list's rows (catalog.row_badges, one batch per page).
-        register_row_badges("alarms", alarm_badges)
+        register_row_badges(RowBadges(key="alarms", provider=alarm_badges))
         # Deleting an AWS account deletes its alarms (on_delete=CASCADE): what is cached from them is stale.
         post_delete.connect(alarms_changed, sender=AwsAccount, dispatch_uid="observability.alarms-version")
 

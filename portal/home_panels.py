@@ -1,9 +1,9 @@
 """The sections of the home page about the user's own teams, in one registry that other apps extend.
 
-The same pattern as the team page's (portal.teams.panels): a panel is a spec, a key, the template rendered on
-the home page, a function that loads the template's context from the request and the user's teams, and its
-place on the page (lowest order first). The portal knows no feature app; the catalog and observability add
-theirs from their AppConfig.ready():
+A portal.registry.Registry, like the team page's (portal.teams.panels): a panel is a spec, a key, the
+template rendered on the home page, a function that loads the template's context from the request and the
+user's teams, and its place on the page (lowest order first). The portal knows no feature app; the catalog
+and observability add theirs from their AppConfig.ready():
 
     from portal.home_panels import HomePanel, register_home_panel
     register_home_panel(HomePanel(key="firing-alarms", template="observability/metrics/_home_alarms.html",
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from portal.models import Team
+from portal.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -31,19 +32,9 @@ class HomePanel:
     order: int = 100  # position on the page, lowest first
 
 
-_registry: list[HomePanel] = []
-
-
-def register_home_panel(panel: HomePanel) -> None:
-    if any(existing.key == panel.key for existing in _registry):
-        raise ValueError(f"a home panel {panel.key!r} is already registered")
-    _registry.append(panel)
-    _registry.sort(key=lambda p: (p.order, p.key))
-
-
-def unregister_home_panel(key: str) -> None:
-    """For tests that register a panel of their own."""
-    _registry[:] = [p for p in _registry if p.key != key]
+_registry = Registry[HomePanel]("home panel")
+register_home_panel = _registry.register
+unregister_home_panel = _registry.unregister
 
 
 def home_panels() -> list[HomePanel]:

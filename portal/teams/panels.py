@@ -24,6 +24,7 @@ from django.http import HttpRequest
 
 from portal.models import Role, Team
 from portal.permissions import MANAGE, can
+from portal.registry import Registry
 from portal.teams.forms import MemberAddForm
 
 MEMBERS_ORDER = 50
@@ -37,19 +38,9 @@ class TeamPanel:
     order: int = 100  # position on the page, lowest first
 
 
-_registry: list[TeamPanel] = []
-
-
-def register_team_panel(panel: TeamPanel) -> None:
-    if any(existing.key == panel.key for existing in _registry):
-        raise ValueError(f"a team panel {panel.key!r} is already registered")
-    _registry.append(panel)
-    _registry.sort(key=lambda p: (p.order, p.key))
-
-
-def unregister_team_panel(key: str) -> None:
-    """For tests that register a panel of their own."""
-    _registry[:] = [p for p in _registry if p.key != key]
+_registry = Registry[TeamPanel]("team panel")
+register_team_panel = _registry.register
+unregister_team_panel = _registry.unregister
 
 
 def team_panels() -> list[TeamPanel]:

@@ -336,7 +336,7 @@ def test_the_list_costs_the_same_queries_for_any_page_size(
 def test_other_apps_add_badges_to_the_rows(client_as, orders):
     from django.utils.html import format_html
 
-    from catalog.row_badges import register_row_badges, unregister_row_badges
+    from catalog.row_badges import RowBadges, register_row_badges, unregister_row_badges
 
     create(doc("Component", "svc-a", type="service", owner="group:team-orders", lifecycle="beta"))
     create(doc("Component", "svc-b", type="service", owner="group:team-orders", lifecycle="beta"))
@@ -346,7 +346,7 @@ def test_other_apps_add_badges_to_the_rows(client_as, orders):
         seen.append(len(entities))  # one call for the whole page
         return {e.pk: format_html('<span data-testid="flag">{}</span>', e.name) for e in entities if e.name == "svc-b"}
 
-    register_row_badges("test-flags", flags)
+    register_row_badges(RowBadges(key="test-flags", provider=flags))
     try:
         body = client_as("viewer").get(reverse("catalog:index"), {"kind": "component"}).content.decode()
     finally:
