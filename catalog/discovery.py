@@ -44,7 +44,7 @@ from catalog.annotations import (
     REGION_ANNOTATION,
     TAGS_ANNOTATION,
 )
-from catalog.aws import TaggedResource, tagged_resources
+from catalog.aws import TaggedResource, resource_names, tagged_resources
 from catalog.models import DiscoveryRun, Entity, Location
 from catalog.services import Incoming, entities_apply, location_for
 from catalog.signals import resources_discovered
@@ -157,8 +157,15 @@ def component_selectors() -> ComponentSelectors:
     return ComponentSelectors(by_arn=by_arn, by_tags=by_tags)
 
 
-def resource_document(resource: TaggedResource, *, selectors: ComponentSelectors, account_id: str = "") -> dict | None:
-    """The Resource entity for one tagged resource found in `account_id`, or None for what discovery leaves out."""
+def resource_document(
+    resource: TaggedResource,
+    *,
+    selectors: ComponentSelectors,
+    account_id: str = "",
+    names: dict[str, str] | None = None,
+) -> dict | None:
+    """The Resource entity for one tagged resource found in `account_id`, or None for what discovery leaves out.
+    `names` gives the resource's own name where its ARN has only an id (catalog.aws.resource_names)."""
     arn = parse_arn(resource.arn)
     if arn is None or (arn.service, arn.resource_type) in SKIPPED_TYPES:
         return None
@@ -192,7 +199,7 @@ def resource_document(resource: TaggedResource, *, selectors: ComponentSelectors
         "kind": "Resource",
         "metadata": {
             "name": entity_name(arn),
-            "title": f"{arn.short_name} ({label})",
+            "title": f"{(names or {}).get(arn.arn) or arn.short_name} ({label})",
             "description": f"{label} {arn.resource_id} {where}, account {arn.account or '-'}; found by AWS discovery.",
             "annotations": annotations,
             "tags": ["aws", arn.service.lower()] if is_valid_name(arn.service) else ["aws"],
@@ -205,9 +212,11 @@ def location_target(account_id: str, region: str) -> str:
     return f"aws:{account_id}:{region}"
 
 
-def resource_documents(resources: Iterable[TaggedResource], *, account_id: str) -> list[dict]:
+def resource_documents(
+    resources: Iterable[TaggedResource], *, account_id: str, names: dict[str, str] | None = None
+) -> list[dict]:
     selectors = component_selectors()
-    documents = (resource_document(r, selectors=selectors, account_id=account_id) for r in resources)
+    documents = (resource_document(r, selectors=selectors, account_id=account_id, names=names) for r in resources)
     return [d for d in documents if d is not None]
 
 
@@ -226,7 +235,8 @@ def discovery_run(*, account, region: str, force: bool = False) -> DiscoveryRun:
         return run.record_finish(status=DiscoveryRun.Status.ERROR, error=str(exc), error_code=exc.code)
     target = location_target(account.account_id, region)
     location = location_for(type=Location.Type.DISCOVERY, target=target)
-    documents = resource_documents(resources, account_id=account.account_id)
+    names = resource_names(account, region, filter(None, (parse_arn(r.arn) for r in resources)))
+    documents = resource_documents(resources, account_id=account.account_id, names=names)
     incoming = [Incoming(document=d, source=target, index=i) for i, d in enumerate(documents)]
     result = entities_apply(
         actor=Actor.for_system("task:catalog_discover"),

@@ -26,6 +26,7 @@ from portal.models import Team
 from sandbox.estate import CATALOG_DIR
 from sandbox.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from sandbox.seed import SANDBOX_CREDENTIALS
+from tests.observability.sagas.faults import THROTTLING, failing_json_api
 
 PROD, PAYMENTS = "123456789012", "210987654321"
 ORDERS_ECS = f"arn:aws:ecs:eu-west-1:{PROD}:service/meridian-commerce/orders-api"
@@ -137,11 +138,17 @@ def test_discovery_keeps_a_resource_entity_per_tagged_resource_with_owner_and_co
     found = discovered(PROD, "eu-west-1")
     assert outcome.found == outcome.created == len(found)
     # A call a page and nothing per resource. (moto also ends a page at 100 tags, about 30 of the
-    # estate's resources, where AWS would give up to 100 resources.)
+    # estate's resources, where AWS would give up to 100 resources.) The resources whose ARN has an id for a
+    # name get their names from one listing per type: the estate has one page of each.
     tagging = boto3.client("resourcegroupstaggingapi", region_name="eu-west-1", endpoint_url=estate,
                            **SANDBOX_CREDENTIALS)  # fmt: skip
     pages = len(list(tagging.get_paginator("get_resources").paginate(ResourcesPerPage=100)))
-    assert dict(calls) == {("resourcegroupstaggingapi", "GetResources"): pages}
+    assert dict(calls) == {
+        ("resourcegroupstaggingapi", "GetResources"): pages,
+        ("apigateway", "GetRestApis"): 1,
+        ("servicediscovery", "ListNamespaces"): 1,
+        ("servicediscovery", "ListServices"): 1,
+    }
     assert pages <= len(found) / 10
     assert {e.spec["type"] for e in found.values()} >= {
         "ecs-service",
@@ -190,6 +197,11 @@ def test_discovery_keeps_a_resource_entity_per_tagged_resource_with_owner_and_co
     # An API Gateway ARN names no account: the API is in the account it was discovered in.
     (rest_api,) = [e for arn, e in found.items() if ":apigateway:" in arn and "/restapis/" in arn]
     assert rest_api.annotations["amazonaws.com/account-id"] == PROD
+    # Its ARN has only a generated id: the title is the API's own name, the entity name stays from the ARN.
+    assert rest_api.title == "meridian-storefront (API Gateway REST API)"
+    assert not rest_api.name.startswith("meridian-storefront")
+    titles = {e.title for e in found.values() if e.spec["type"].startswith("cloud-map-")}
+    assert {"commerce.meridian.local (Cloud Map namespace)", "orders-api (Cloud Map service)"} <= titles
 
 
 def test_the_assumed_role_account_is_discovered_too(estate):
@@ -207,6 +219,17 @@ def test_the_assumed_role_account_is_discovered_too(estate):
         f"arn:aws:cloudwatch:us-east-1:{PAYMENTS}:alarm:fraud-scorer p99 duration",
     }
     assert all(e.spec["owner"] == "group:default/team-payments" for e in discovered(PAYMENTS, "us-east-1").values())
+
+
+def test_a_failed_name_listing_costs_those_resources_their_names_not_the_run(estate, settings):
+    with failing_json_api(estate, fail={"ListServices": THROTTLING}) as (url, failed):
+        settings.AWS_ENDPOINT_URL = url
+        outcome = run(prod(), "eu-west-1")
+    assert outcome.status == "ok" and failed["ListServices"] >= 1
+    services = [e for e in discovered(PROD, "eu-west-1").values() if e.spec["type"] == "cloud-map-service"]
+    assert services and all(e.title.startswith("srv-") for e in services)  # the id, as the ARN gives it
+    namespaces = [e for e in discovered(PROD, "eu-west-1").values() if e.spec["type"] == "cloud-map-namespace"]
+    assert "commerce.meridian.local (Cloud Map namespace)" in {e.title for e in namespaces}
 
 
 def test_get_resources_is_called_once_per_page(estate):

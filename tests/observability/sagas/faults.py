@@ -1,8 +1,9 @@
-"""A Step Functions endpoint that fails the way AWS does, for the network edge of fault tests (no mock of our code).
+"""An AWS endpoint that fails the way AWS does, for the network edge of fault tests (no mock of our code).
 
-`failing_stepfunctions(sandbox_url, fail={"GetExecutionHistory": THROTTLING})` is a small HTTP server in
-front of the sandbox: requests for the operations in `fail` get AWS's error answer (the AWS JSON 1.0
-protocol botocore speaks to Step Functions), the others go through to the sandbox. So a sync can
+`failing_json_api(sandbox_url, fail={"GetExecutionHistory": THROTTLING})` is a small HTTP server in
+front of the sandbox: requests for the operations in `fail` get AWS's error answer (in the AWS JSON
+protocol botocore speaks to Step Functions, the tagging API, Cloud Map...: the operation is the end of the
+X-Amz-Target header), the others go through to the sandbox. So a sync can
 list executions and then be throttled or refused reading their histories, as it may be by a real
 account. `faults.closed_port_url()` is an endpoint nothing listens on (unreachable).
 """
@@ -25,11 +26,10 @@ ACCESS_DENIED = (
     "states:GetExecutionHistory on resource: arn:aws:states:eu-west-1:123456789012:execution:order-saga:* "
     "because no identity-based policy allows the states:GetExecutionHistory action",
 )
-TARGET_PREFIX = "AWSStepFunctions."
 
 
 @contextmanager
-def failing_stepfunctions(upstream: str, *, fail: dict[str, tuple[int, str, str]]) -> Iterator[tuple[str, Counter]]:
+def failing_json_api(upstream: str, *, fail: dict[str, tuple[int, str, str]]) -> Iterator[tuple[str, Counter]]:
     """Yields (endpoint URL, Counter of the failed operations' requests)."""
     failed: Counter = Counter()
     target = urlsplit(upstream)
@@ -39,13 +39,13 @@ def failing_stepfunctions(upstream: str, *, fail: dict[str, tuple[int, str, str]
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            operation = (self.headers.get("X-Amz-Target") or "").removeprefix(TARGET_PREFIX)
+            operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
             if operation in fail:
                 failed[operation] += 1
                 status, code, message = fail[operation]
                 return self._answer(
                     status,
-                    {"Content-Type": "application/x-amz-json-1.0"},
+                    {"Content-Type": self.headers.get("Content-Type") or "application/x-amz-json-1.0"},
                     json.dumps({"__type": code, "message": message}).encode(),
                 )
             connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)

@@ -25,7 +25,7 @@ from sandbox.management.commands.run_local import DEMO_AWS_ACCOUNTS
 from tests.observability.faults import closed_port_url
 from tests.observability.sagas import machines
 from tests.observability.sagas.estate import TAGS, component_document
-from tests.observability.sagas.faults import ACCESS_DENIED, THROTTLING, failing_stepfunctions
+from tests.observability.sagas.faults import ACCESS_DENIED, THROTTLING, failing_json_api
 
 LIST = ("stepfunctions", "ListExecutions")
 HISTORY = ("stepfunctions", "GetExecutionHistory")
@@ -338,7 +338,7 @@ def test_a_throttled_or_refused_history_read_is_recorded_and_the_next_sync_carri
 ):
     order_saga.run("o-1", failing=("ship",))
     machine = order_saga.machine()
-    with failing_stepfunctions(order_saga.endpoint, fail={"GetExecutionHistory": fault}) as (url, failed):
+    with failing_json_api(order_saga.endpoint, fail={"GetExecutionHistory": fault}) as (url, failed):
         settings.AWS_ENDPOINT_URL = url
         machine, calls = sync(machine)
 

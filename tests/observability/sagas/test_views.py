@@ -16,7 +16,7 @@ from observability.models import SagaExecution, SagaStateMachine
 from observability.sagas import services as saga_services
 from portal.aws.accounting import count_aws_calls
 from tests.observability.faults import closed_port_url
-from tests.observability.sagas.faults import ACCESS_DENIED, THROTTLING, failing_stepfunctions
+from tests.observability.sagas.faults import ACCESS_DENIED, THROTTLING, failing_json_api
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +156,7 @@ def test_the_tab_shows_the_last_syncs_aws_error_with_the_last_good_data(
         saga_services.saga_sync(machine=synced.machine())
     else:
         operation = "ListExecutions" if fault is THROTTLING else "GetExecutionHistory"
-        with failing_stepfunctions(synced.endpoint, fail={operation: fault}) as (url, _):
+        with failing_json_api(synced.endpoint, fail={operation: fault}) as (url, _):
             settings.AWS_ENDPOINT_URL = url
             saga_services.saga_sync(machine=synced.machine())
 
