@@ -210,6 +210,10 @@ class EntityScore(models.Model):
     passed = models.JSONField(default=list, help_text="Ids of the rules the entity passes.")
     failed = models.JSONField(default=list, help_text="Ids of the rules the entity fails.")
     entity_etag = models.CharField(max_length=64, blank=True)
+    # The team and system it was counted under when scored: when an entity moves to another owner or system,
+    # the rescore after the change refreshes the rollups it left as well as those it joined.
+    owner_key = models.CharField(max_length=200, blank=True)
+    system_key = models.CharField(max_length=200, blank=True)
     computed_at = models.DateTimeField()
 
     def __str__(self):

@@ -92,13 +92,15 @@ def _store(cards: list[EntityScorecard], now) -> None:
                 passed=card.passed,
                 failed=card.failed,
                 entity_etag=card.entity.etag,
+                owner_key=card.entity.owner_key,
+                system_key=card.entity.system_key,
                 computed_at=now,
             )
             for card in cards
         ],
         update_conflicts=True,
         unique_fields=["entity"],
-        update_fields=["level", "passed", "failed", "entity_etag", "computed_at"],
+        update_fields=["level", "passed", "failed", "entity_etag", "owner_key", "system_key", "computed_at"],
     )
 
 
@@ -112,7 +114,7 @@ def _score_batch(batch: list[Entity], now) -> list[EntityScorecard]:
     return cards
 
 
-def _rollup_keys(entity: Entity) -> list[tuple[str, str]]:
+def _rollup_keys(entity: Entity | EntityScore) -> list[tuple[str, str]]:
     keys = [(ScorecardRollup.Scope.CATALOG, "")]
     if entity.owner_key.startswith("group:"):
         keys.append((ScorecardRollup.Scope.TEAM, entity.owner_key))
@@ -210,8 +212,18 @@ def scorecards_rescore(*, refs: list[str], batch_size: int = BATCH_SIZE) -> int:
     keys = sorted({ref.lower() for ref in refs})
     ids = set(Entity.objects.filter(ref_key__in=keys).values_list("pk", flat=True))
     ids.update(changed_entity_ids())
-    cards = _score_with_neighbours(sorted(ids), batch_size)
-    scopes = {key for card in cards for key in _rollup_keys(card.entity)}
+    # The rollups these entities were counted in, before a change of owner or system moved them out.
+    ordered = sorted(ids)
+    scopes = {
+        key
+        for start in range(0, len(ordered), batch_size)
+        for score in EntityScore.objects.filter(entity_id__in=ordered[start : start + batch_size]).only(
+            "owner_key", "system_key"
+        )
+        for key in _rollup_keys(score)
+    }
+    cards = _score_with_neighbours(ordered, batch_size)
+    scopes |= {key for card in cards for key in _rollup_keys(card.entity)}
     scorecards_rollups_refresh(keys=scopes)
     return len(cards)
 

@@ -36,3 +36,23 @@ def test_a_group_squatted_before_0010_goes_to_the_team_of_its_name():
         assert owners == {"team-payments": payments.pk, "team-squat": None}
     finally:
         migrate(AFTER)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scores_stored_before_0011_are_counted_under_their_entitys_keys():
+    from django.utils import timezone
+
+    apps = migrate(AFTER)
+    Entity, EntityScore = apps.get_model("catalog", "Entity"), apps.get_model("catalog", "EntityScore")
+    entity = Entity.objects.create(
+        uid=uuid.uuid4(), api_version="backstage.io/v1alpha1", kind="Component", namespace="default", name="a",
+        ref_key="component:default/a", kind_key="component", owner_key="group:default/team-a",
+        system_key="system:default/shop", document={}, etag="a",
+    )  # fmt: skip
+    EntityScore.objects.create(entity=entity, level="bronze", computed_at=timezone.now())
+    try:
+        apps = migrate(("catalog", "0011_score_counted_under"))
+        score = apps.get_model("catalog", "EntityScore").objects.get()
+        assert (score.owner_key, score.system_key) == ("group:default/team-a", "system:default/shop")
+    finally:
+        migrate(("catalog", "0011_score_counted_under"))

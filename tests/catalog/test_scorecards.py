@@ -568,3 +568,24 @@ def test_an_import_or_a_discovery_rescores_what_it_changed_and_its_teams_at_once
     assert rollup.failures == {"has-oncall": 1, "has-runbook": 1, "linked-aws-resources": 1}
     assert ScorecardRollup.objects.get(scope="system", key="system:default/shop").entities == 2
     assert ScorecardRollup.objects.get(scope="catalog", key="").entities == 4  # and the Group
+
+
+def test_an_entity_that_moves_team_or_system_leaves_the_old_rollups_at_once(
+    team_a, celery_eager, django_capture_on_commit_callbacks
+):
+    apply(group("team-b"), component("billing"), component("orders"))
+    scorecards_compute_all()
+    assert ScorecardRollup.objects.get(scope="team", key="group:default/team-a").entities == 2
+
+    moved = component("orders", spec={"owner": "group:team-b", "system": "payments"})
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(moved)
+
+    def counted(scope, key):
+        return ScorecardRollup.objects.get(scope=scope, key=key, day=timezone.localdate()).entities
+
+    assert counted("team", "group:default/team-a") == 1  # not after the hourly run: now
+    assert counted("team", "group:default/team-b") == 1
+    assert counted("system", "system:default/shop") == 1
+    assert counted("system", "system:default/payments") == 1
+    assert EntityScore.objects.get(entity__name="orders").owner_key == "group:default/team-b"
