@@ -336,7 +336,7 @@ def _apply(*, actor, location, incoming, complete, force) -> ApplyResult:
         doc = _Doc(item, document, document_etag(document), _indexed_fields(document))
         if doc.key in docs:
             first = docs[doc.key].incoming
-            where = first.source if first.index is None else f"{first.source} document {first.index}"
+            where = first.source if first.index is None else f"{first.source} document {first.index + 1}"
             result.problems.append(
                 Problem(
                     item.source,

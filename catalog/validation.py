@@ -37,8 +37,13 @@ class Problem:
     rule: str  # short machine code, e.g. "name.format", "required", "yaml.syntax"
     message: str  # what a person reads
 
+    @property
+    def document(self) -> str:
+        """The document as people count it, from 1 ("document 1" is the first); `index` stays 0-based for programs."""
+        return "" if self.index is None else f"document {self.index + 1}"
+
     def __str__(self) -> str:
-        where = self.source if self.index is None else f"{self.source} (document {self.index})"
+        where = self.source if self.index is None else f"{self.source} ({self.document})"
         return f"{where}: {self.message} [{self.rule}]"
 
 

@@ -122,7 +122,7 @@ class ImportReport:
 def _where(p: Problem) -> str:
     parts = [p.source]
     if p.index is not None:
-        parts.append(f"document {p.index}")
+        parts.append(p.document)
     if p.field:
         parts.append(p.field)
     return ", ".join(parts)
