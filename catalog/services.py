@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -93,6 +93,9 @@ class Incoming:
     document: dict
     source: str
     index: int | None
+    # Refused before it got here (an unreadable substitution, a value that is not a mapping): not written, but
+    # present, so the entity's last good version stays instead of being orphaned, as Backstage keeps it.
+    refused: tuple[Problem, ...] = ()
 
 
 @dataclass
@@ -223,6 +226,23 @@ def location_for(*, type: str, target: str) -> Location:
     return location
 
 
+def location_discard_if_empty(*, location: Location) -> bool:
+    """Delete a Location that holds no entity and no link: what an import that wrote nothing there leaves.
+
+    A Location row is bookkeeping (where entities come from), created unaudited by location_for; one that
+    never held anything says nothing, so a refused file leaves no trace of itself. Locked, so an import
+    writing to it at the same time keeps it.
+    """
+    with transaction.atomic():
+        location = Location.objects.select_for_update().filter(pk=location.pk).first()
+        if location is None or location.entities.exists():
+            return False
+        if _LocationLink.objects.filter(Q(from_location=location) | Q(to_location=location)).exists():
+            return False
+        location.delete()
+        return True
+
+
 _LocationLink = Location.children.through
 
 
@@ -328,6 +348,9 @@ def _apply(*, actor, location, incoming, complete, force) -> ApplyResult:
         key = _identity_key(item.document)
         if key:
             present.add(key)
+        if item.refused:
+            result.problems.extend(item.refused)
+            continue
         problems, plain = checked_document(item.document, source=item.source, index=item.index)
         if problems:
             result.problems.extend(problems)

@@ -93,7 +93,9 @@ def test_documents_are_counted_from_1_in_what_people_read(tmp_path):
     report = import_paths(actor=ACTOR, paths=[tmp_path])
     [problem] = report.all_problems
     assert problem.index == 1  # the API's JSON index stays 0-based, as documented
-    assert f"{tmp_path / 'c.yaml'}, document 2, metadata.name:" in report.as_text()
+    text = report.as_text()
+    assert "refused component:default/Bad Name (document 2):" in text
+    assert text.count("metadata.name") == 1  # the field once: the message names it
 
 
 def test_duplicate_keys_are_refused_as_backstage_refuses_them():
@@ -280,13 +282,15 @@ def test_an_upload_over_the_limit_is_refused(settings):
     assert Entity.objects.count() == 0
 
 
-def test_a_document_that_is_not_a_mapping_refuses_its_file(tmp_path):
+def test_a_document_that_is_not_a_mapping_is_refused_and_the_others_applied(tmp_path):
     write(tmp_path, {"mixed.yaml": COMPONENT.format(name="ok") + "---\n- just\n- a list\n"})
     report = import_paths(actor=ACTOR, paths=[tmp_path])
-    [problem] = report.problems
+    [problem] = report.all_problems
     assert (problem.index, problem.rule) == (1, "document.not-mapping")
     assert "not a list" in problem.message
-    assert Entity.objects.count() == 0
+    assert list(Entity.objects.values_list("name", flat=True)) == ["ok"]
+    [refused] = report.locations[0].refused_entities
+    assert (refused.index, refused.ref) == (1, None)  # a list names no entity
 
 
 def test_text_that_is_not_utf8_is_refused(tmp_path):
