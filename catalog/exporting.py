@@ -76,9 +76,16 @@ def document_yaml(document: dict) -> str:
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
-def entities_for_export(*, location: Location | None = None) -> QuerySet:
-    """All entities, or one location's, in a stable order (kind, namespace, name)."""
+def entities_for_export(*, location: Location | None = None, with_locations: bool = False) -> QuerySet:
+    """All entities, or one location's, in a stable order (kind, namespace, name).
+
+    Location entities are left out unless asked for: their targets are relative to files the export is not
+    beside, so importing an export that kept them would report missing targets (or conflicts next to the
+    originals); without them, `catalog_export | catalog_import` is quiet.
+    """
     queryset = Entity.objects.all() if location is None else Entity.objects.filter(location=location)
+    if not with_locations:
+        queryset = queryset.exclude(kind_key="location")
     return queryset.only("pk", "document").order_by("kind_key", "namespace", "name")
 
 

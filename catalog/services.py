@@ -95,6 +95,9 @@ class Incoming:
     document: dict
     source: str
     index: int | None
+    # Refused before it got here (an unreadable substitution, a value that is not a mapping): not written, but
+    # present, so the entity's last good version stays instead of being orphaned, as Backstage keeps it.
+    refused: tuple[Problem, ...] = ()
 
 
 @dataclass
@@ -225,6 +228,23 @@ def location_for(*, type: str, target: str) -> Location:
     return location
 
 
+def location_discard_if_empty(*, location: Location) -> bool:
+    """Delete a Location that holds no entity and no link: what an import that wrote nothing there leaves.
+
+    A Location row is bookkeeping (where entities come from), created unaudited by location_for; one that
+    never held anything says nothing, so a refused file leaves no trace of itself. Locked, so an import
+    writing to it at the same time keeps it.
+    """
+    with transaction.atomic():
+        location = Location.objects.select_for_update().filter(pk=location.pk).first()
+        if location is None or location.entities.exists():
+            return False
+        if _LocationLink.objects.filter(Q(from_location=location) | Q(to_location=location)).exists():
+            return False
+        location.delete()
+        return True
+
+
 _LocationLink = Location.children.through
 
 
@@ -330,6 +350,9 @@ def _apply(*, actor, location, incoming, complete, force) -> ApplyResult:
         key = _identity_key(item.document)
         if key:
             present.add(key)
+        if item.refused:
+            result.problems.extend(item.refused)
+            continue
         problems, plain = checked_document(item.document, source=item.source, index=item.index)
         if problems:
             result.problems.extend(problems)
@@ -338,7 +361,7 @@ def _apply(*, actor, location, incoming, complete, force) -> ApplyResult:
         doc = _Doc(item, document, document_etag(document), _indexed_fields(document))
         if doc.key in docs:
             first = docs[doc.key].incoming
-            where = first.source if first.index is None else f"{first.source} document {first.index}"
+            where = first.source if first.index is None else f"{first.source} document {first.index + 1}"
             result.problems.append(
                 Problem(
                     item.source,

@@ -37,8 +37,13 @@ class Problem:
     rule: str  # short machine code, e.g. "name.format", "required", "yaml.syntax"
     message: str  # what a person reads
 
+    @property
+    def document(self) -> str:
+        """The document as people count it, from 1 ("document 1" is the first); `index` stays 0-based for programs."""
+        return "" if self.index is None else f"document {self.index + 1}"
+
     def __str__(self) -> str:
-        where = self.source if self.index is None else f"{self.source} (document {self.index})"
+        where = self.source if self.index is None else f"{self.source} ({self.document})"
         return f"{where}: {self.message} [{self.rule}]"
 
 
@@ -216,6 +221,9 @@ BUILTIN_KINDS = {"component": "Component", "api": "API", "resource": "Resource",
 _API_REMOTE_TYPES = ("mcp-server", "ai-model-server")
 
 
+_LIMITED_TO_63 = ("metadata.name", "metadata.namespace", "kind")
+
+
 class _Checker:
     def __init__(self, source: str, index: int | None):
         self.source, self.index = source, index
@@ -228,7 +236,13 @@ class _Checker:
         if value is None:
             self.add(field, "required", f"{field} is required")
         elif not valid(value):
-            self.add(field, rule, f"{field} {_show(value)} must be {expectation}")
+            message = f"{field} {_show(value)} must be {expectation}"
+            # A name of the right characters that is only too long says by how much: that is what to fix.
+            if field in _LIMITED_TO_63 and isinstance(value, str) and len(value) > 63 and valid(value[:63]):
+                message = (
+                    f"{field} {_show(value)} is {len(value)} characters long, over the limit of 63 ({expectation})"
+                )
+            self.add(field, rule, message)
 
 
 def _show(value) -> str:

@@ -114,6 +114,57 @@ class ProblemSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class RefusedEntitySerializer(serializers.Serializer):
+    index = serializers.IntegerField(allow_null=True, help_text="The document in its source, from 0 (as `problems`).")
+    ref = serializers.CharField(allow_null=True, help_text="kind:namespace/name, or null when the document names none.")
+    problems = ProblemSerializer(many=True)
+
+
+class ImportLocationSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="upload, file or url")
+    target = serializers.CharField()
+    created = serializers.ListField(child=serializers.CharField(), help_text="References of the entities created.")
+    updated = serializers.ListField(child=serializers.CharField())
+    unchanged = serializers.ListField(child=serializers.CharField())
+    orphaned = serializers.ListField(child=serializers.CharField())
+    refused_entities = RefusedEntitySerializer(
+        many=True, help_text="Each document refused, with its problems; an entity stored before keeps that version."
+    )
+    problems = ProblemSerializer(many=True, help_text="The problems of refused_entities, one list.")
+    refused = serializers.CharField(help_text="Non-empty when nothing of this location was written, and why.")
+
+
+class ImportTotalsSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    orphaned = serializers.IntegerField()
+    entities_refused = serializers.IntegerField()
+    problems = serializers.IntegerField()
+    warnings = serializers.IntegerField()
+    refused = serializers.IntegerField(help_text="Locations of which nothing was written.")
+
+
+class ImportReportSerializer(serializers.Serializer):
+    """What an import did: per location, each entity created, updated, unchanged or refused with its problems."""
+
+    ok = serializers.BooleanField(help_text="Nothing refused.")
+    status = serializers.IntegerField(
+        help_text="0: everything applied; 1: something refused, the rest applied; 2: nothing applied."
+    )
+    outcome = serializers.ChoiceField(choices=["applied", "partial", "nothing applied"])
+    rolled_back = serializers.CharField(help_text="With atomic=true: why nothing was written; empty otherwise.")
+    totals = ImportTotalsSerializer()
+    problems = ProblemSerializer(many=True, help_text="Reading problems: YAML, sizes, Location targets not followed.")
+    warnings = ProblemSerializer(many=True, help_text="Reported, not refused: a missing optional target.")
+    locations = ImportLocationSerializer(many=True)
+
+
+class ImportRefusedSerializer(ImportReportSerializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
 class ValidateResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     problems = ProblemSerializer(many=True)

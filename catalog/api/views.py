@@ -30,12 +30,15 @@ from catalog.api.serializers import (
     EntitySerializer,
     FacetsSerializer,
     GraphSerializer,
+    ImportRefusedSerializer,
+    ImportReportSerializer,
     RelationSerializer,
     ValidateResultSerializer,
 )
 from catalog.filters import FILTER_NAMES, EntityFilterSet
 from catalog.importing import import_upload_for, may_import
 from catalog.importing.reading import max_bytes, too_large
+from catalog.importing.report import NOTHING
 from catalog.models import Entity, team_id_of_group
 from catalog.refs import RefError, parse_ref
 from catalog.validation import validate_document
@@ -150,7 +153,7 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         "facets": (*FILTER_NAMES, "facet", "format"),
         "relations": _PAGING_PARAMS,
         "graph": ("depth", "format"),
-        "import_": ("name", "force", "format"),
+        "import_": ("name", "force", "atomic", "format"),
     }
 
     @property
@@ -406,6 +409,11 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         parameters=[
             OpenApiParameter("name", str, description="The upload's name (its location); required with a YAML body."),
             OpenApiParameter("force", bool, description="Apply even past the orphan guard."),
+            OpenApiParameter(
+                "atomic",
+                bool,
+                description="All or nothing: write nothing when any document is refused (for CI pipelines).",
+            ),
         ],
         request={
             "application/yaml": {"type": "string", "description": "One or more YAML documents."},
@@ -415,12 +423,25 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
                 "required": ["file"],
             },
         },
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: None, 409: OpenApiTypes.OBJECT},
-        summary="Import Backstage YAML (a body or a file): the report of what was created, updated and orphaned",
+        responses={
+            200: ImportReportSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Nothing imported: the request is malformed, or every document was refused (the report "
+                "with detail and code), or atomic=true and something was refused.",
+            ),
+            403: None,
+            409: ImportRefusedSerializer,
+        },
+        summary="Import Backstage YAML (a body or a file): what was created, updated, unchanged, orphaned or refused",
         description=(
-            "The upload's name is its location: importing the same name again replaces what it held, and its "
-            "entities missing from the new content are marked orphaned. Every entity created, changed or orphaned "
-            "must be owned by a team you maintain (before and after), or nothing is written (403)."
+            "Each entity is applied or refused on its own, as Backstage processes them: a refused document is listed "
+            "under its location's refused_entities with its problems (and an entity stored before keeps that "
+            "version), and the others are applied (200, status 1). With atomic=true, anything refused means nothing "
+            "is written (400). The upload's name is its location: importing the same name again replaces what it "
+            "held, and its entities missing from the new content are marked orphaned (409 past the orphan guard, "
+            "unless force=true). Every entity created, changed or orphaned must be owned by a team you maintain "
+            "(before and after), or nothing is written (403)."
         ),
     )
     @action(
@@ -440,6 +461,9 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         force = request.query_params.get("force", "false")
         if force not in ("true", "false"):
             raise exceptions.ValidationError({"force": ["Must be true or false."]})
+        atomic = request.query_params.get("atomic", "false")
+        if atomic not in ("true", "false"):
+            raise exceptions.ValidationError({"atomic": ["Must be true or false."]})
         if isinstance(request.data, bytes):
             content, name = request.data, request.query_params.get("name")
         else:
@@ -459,7 +483,9 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         if len(content) > max_bytes():
             problem = too_large(f"upload:{name}")
             raise ProblemsError([problem], status_code=status.HTTP_400_BAD_REQUEST, code="too_large")
-        report, refused_refs = import_upload_for(actor=self.actor, name=name, content=content, force=force == "true")
+        report, refused_refs = import_upload_for(
+            actor=self.actor, name=name, content=content, force=force == "true", atomic=atomic == "true"
+        )
         if refused_refs:
             shown = ", ".join(refused_refs[:5]) + (
                 f" and {len(refused_refs) - 5} more" if len(refused_refs) > 5 else ""
@@ -470,8 +496,8 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
                 code="object_permission",
             )
         body = report.as_dict()
-        written = report.created + report.updated + report.orphaned
-        if report.ok or written:
+        if report.status != NOTHING:
+            # Applied, or partly: each refused entity is in the report, with its problems.
             return Response(body)
         # Nothing was written: say why with an error status, the report alongside.
         refused = bool(report.refused) and not report.all_problems

@@ -53,6 +53,10 @@ def host_allowed(host: str) -> bool:
     return False
 
 
+def host_refusal(host: str) -> str:
+    return f"host {host} is not in CATALOG_IMPORT_ALLOWED_HOSTS (add it there to import from it)"
+
+
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -78,7 +82,7 @@ def check_url(url: str) -> CheckedUrl:
     if not host_allowed(host):
         raise UrlRefused(
             "url.host-not-allowed",
-            f"{url}: host {host} is not on the import allow-list (CATALOG_IMPORT_ALLOWED_HOSTS)",
+            f"{url}: {host_refusal(host)}",
         )
     port = port or (443 if scheme == "https" else 80)
     try:

@@ -1,10 +1,16 @@
 """Importing Backstage descriptors: read every source first, then apply each location in its own transaction.
 
-A source that could not be read completely (bad YAML, too large, a substitution or
-a Location target outside the root, a refused URL) is not applied at all: what
-the catalog holds from it stays as it was, and the report says why. Every other
-source is one catalog Location, applied with `entities_apply`, which validates
-its documents and writes the valid ones in one transaction.
+A source that could not be read as a whole (bad YAML, too large, not UTF-8, a refused
+URL) is not applied at all: what the catalog holds from it stays as it was, and the
+report says why. Every other source is one catalog Location, applied with
+`entities_apply`, which validates its documents and writes the valid ones in one
+transaction; a document refused (while reading, or by validation) is left out of
+it with its problems and keeps its entity's last good version, as Backstage
+processes each entity on its own. `atomic=True` is all or nothing instead: the
+whole import is rolled back when anything in it is refused (for CI pipelines).
+
+A Location row this import created and wrote nothing to is removed again, so a
+refused file leaves no trace.
 
 An entity that disappears from its location is orphaned, not deleted: a file gone
 from an imported folder, and a file or URL that no imported Location entity leads
@@ -13,41 +19,64 @@ to any more, have their entities orphaned (with the orphan guard, like any apply
 
 import os
 
+from django.db import transaction
+
 from catalog.importing.locations import FILE, Ref, Root
-from catalog.importing.report import ImportReport, LocationReport
+from catalog.importing.report import ImportReport, LocationReport, RefusedEntity
 from catalog.importing.sources import Reader, Reading, Source
 from catalog.models import Location
-from catalog.services import Incoming, entities_apply, location_for, location_link, location_unlink
+from catalog.refs import DEFAULT_NAMESPACE
+from catalog.services import (
+    Incoming,
+    entities_apply,
+    location_discard_if_empty,
+    location_for,
+    location_link,
+    location_unlink,
+)
 
 Link = Location.children.through  # read here; written through catalog.services (location_link, location_unlink)
 
 
-def import_paths(*, actor, paths, force: bool = False) -> ImportReport:
+def import_paths(*, actor, paths, force: bool = False, atomic: bool = False) -> ImportReport:
     """Files and folders; a folder's YAML files are one location each, and a file gone from it orphans its entities."""
     reader = Reader()
     for path in paths:
         reader.add_path(os.fspath(path))
-    return _apply(actor=actor, reading=reader.read(), force=force)
+    return _apply(actor=actor, reading=reader.read(), force=force, atomic=atomic)
 
 
-def import_url(*, actor, url: str, force: bool = False) -> ImportReport:
+def import_url(*, actor, url: str, force: bool = False, atomic: bool = False) -> ImportReport:
     reader = Reader()
     reader.add_url(url)
-    return _apply(actor=actor, reading=reader.read(), force=force)
+    return _apply(actor=actor, reading=reader.read(), force=force, atomic=atomic)
 
 
-def import_upload(*, actor, name: str, content: bytes, force: bool = False) -> ImportReport:
+def import_upload(*, actor, name: str, content: bytes, force: bool = False, atomic: bool = False) -> ImportReport:
     reader = Reader()
     reader.add_upload(name, content)
-    return _apply(actor=actor, reading=reader.read(), force=force)
+    return _apply(actor=actor, reading=reader.read(), force=force, atomic=atomic)
 
 
-def _apply(*, actor, reading: Reading, force: bool) -> ImportReport:
+def _apply(*, actor, reading: Reading, force: bool, atomic: bool) -> ImportReport:
+    if not atomic:
+        return _apply_each(actor=actor, reading=reading, force=force)
+    with transaction.atomic():
+        report = _apply_each(actor=actor, reading=reading, force=force)
+        if not report.ok:
+            # Nothing stands, audit events and the work queued on commit included.
+            transaction.set_rollback(True)
+            report.roll_back()
+    return report
+
+
+def _apply_each(*, actor, reading: Reading, force: bool) -> ImportReport:
     report = ImportReport()
     applied: list[tuple[Source, Location, LocationReport]] = []
     for source in reading.sources:
         ref = source.ref
         report.problems.extend(source.unfollowed)
+        report.warnings.extend(source.warnings)
         if source.problems:
             report.problems.extend(source.problems)
             report.locations.append(
@@ -59,9 +88,17 @@ def _apply(*, actor, reading: Reading, force: bool) -> ImportReport:
                 )
             )
             continue
-        incoming = [Incoming(document=document, source=ref.source, index=index) for index, document in source.documents]
-        location, location_report = _apply_location(actor, ref, incoming, force=force)
-        applied.append((source, location, location_report))
+        incoming = [
+            *(Incoming(document=document, source=ref.source, index=index) for index, document in source.documents),
+            *(
+                Incoming(document=value, source=ref.source, index=index, refused=tuple(problems))
+                for index, value, problems in source.refused
+            ),
+        ]
+        incoming.sort(key=lambda item: item.index)  # the first of two documents with one name is the one kept
+        location, location_report = _apply_location(actor, ref, incoming, force=force, discard_if_empty=True)
+        if location is not None:
+            applied.append((source, location, location_report))
         report.locations.append(location_report)
     report.problems.extend(reading.problems)
     seen = {source.ref.target for source in reading.sources if source.ref.type == FILE}
@@ -75,10 +112,14 @@ def _apply(*, actor, reading: Reading, force: bool) -> ImportReport:
     return report
 
 
-def _apply_location(actor, ref: Ref, incoming: list, *, force: bool) -> tuple[Location, LocationReport]:
+def _apply_location(
+    actor, ref: Ref, incoming: list, *, force: bool, discard_if_empty: bool = False
+) -> tuple[Location | None, LocationReport]:
+    """Apply one location; with `discard_if_empty`, a Location row it creates and writes nothing to goes again."""
+    new = discard_if_empty and not Location.objects.filter(type=ref.type, target=ref.target).exists()
     location = location_for(type=ref.type, target=ref.target)
     result = entities_apply(actor=actor, location=location, incoming=incoming, complete=True, force=force)
-    return location, LocationReport(
+    location_report = LocationReport(
         type=ref.type,
         target=ref.target,
         created=result.created,
@@ -87,7 +128,33 @@ def _apply_location(actor, ref: Ref, incoming: list, *, force: bool) -> tuple[Lo
         orphaned=result.orphaned,
         problems=result.problems,
         refused=result.refused,
+        refused_entities=_refused_entities(incoming, result.problems),
     )
+    if new and not result.created and location_discard_if_empty(location=location):
+        return None, location_report
+    return location, location_report
+
+
+def _refused_entities(incoming: list[Incoming], problems: list) -> list[RefusedEntity]:
+    """Each document with problems, once, named by its reference when it has one readable."""
+    by_index: dict[int | None, list] = {}
+    for problem in problems:
+        by_index.setdefault(problem.index, []).append(problem)
+    documents = {item.index: item.document for item in incoming}
+    return [
+        RefusedEntity(index=index, ref=_readable_ref(documents.get(index)), problems=found)
+        for index, found in by_index.items()
+    ]
+
+
+def _readable_ref(document) -> str | None:
+    if not isinstance(document, dict) or not isinstance(document.get("metadata"), dict):
+        return None
+    kind, metadata = document.get("kind"), document["metadata"]
+    name, namespace = metadata.get("name"), metadata.get("namespace") or DEFAULT_NAMESPACE
+    if not all(isinstance(each, str) and each for each in (kind, name, namespace)):
+        return None
+    return f"{kind.lower()}:{namespace}/{name}"
 
 
 def _unlink(actor, reading: Reading, applied: list, emptied: dict[int, bool], *, force: bool) -> list[LocationReport]:

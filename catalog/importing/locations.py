@@ -84,11 +84,25 @@ class Root:
         return (path + "/").startswith(root.path) or path == root.path.rstrip("/")
 
 
+def is_remote(value: str) -> bool:
+    """An absolute http(s) URL: read through the fetcher, on CATALOG_IMPORT_ALLOWED_HOSTS only."""
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
 def resolve(root: Root, base: Ref, value: str) -> Ref:
-    """The source that `value` names, relative to `base`; OutsideRoot when it leaves the root."""
+    """The source that `value` names, relative to `base`; OutsideRoot when it leaves the root.
+
+    As Backstage resolves a target or placeholder against the location that names it, whatever its type: a
+    relative one is a file next to a file, a URL next to a URL. An absolute http(s) URL named by a file or an
+    upload is a URL of its own, which the fetcher reads only from CATALOG_IMPORT_ALLOWED_HOSTS (the caller
+    says so before anything is fetched); a URL import's own targets stay inside its folder.
+    """
+    if base.type in (FILE, UPLOAD) and is_remote(value):
+        return Ref(URL, value)
     if base.type == FILE:
         if "://" in value:
-            raise OutsideRoot(f"{value} is not a file in {root.describe()}")
+            raise OutsideRoot(f"{value} is not a file in {root.describe()}, nor an http(s) URL")
         joined = os.path.normpath(os.path.join(os.path.dirname(base.target), value))
         # Lexically first, so nothing outside the root is even looked at; then after symbolic links.
         if not root.contains_path(joined):

@@ -21,7 +21,9 @@ def may_import(user) -> bool:
     return user.is_authenticated and (user.is_portal_admin or bool(team_ids_with_role(user, Role.MAINTAINER)))
 
 
-def import_upload_for(*, actor, name: str, content: bytes, force: bool = False) -> tuple[ImportReport, list[str]]:
+def import_upload_for(
+    *, actor, name: str, content: bytes, force: bool = False, atomic: bool = False
+) -> tuple[ImportReport, list[str]]:
     """Import as `actor.user`; returns the report and the refs refused (empty when the import stands)."""
     with transaction.atomic():
         # What an upload of this name may change or orphan: its own earlier entities, and those of no location.
@@ -33,7 +35,7 @@ def import_upload_for(*, actor, name: str, content: bytes, force: bool = False) 
         # A Group of namespace default belongs to the Team of its name as it was before this import: one that
         # makes a new Team is a portal admin's to import (catalog.models.Entity.owning_team_id).
         teams_before = dict(Team.objects.annotate(slug_key=Lower("slug")).values_list("slug_key", "pk"))
-        report = import_upload(actor=actor, name=name, content=content, force=force)
+        report = import_upload(actor=actor, name=name, content=content, force=force, atomic=atomic)
         refused = _refused(actor.user, report, before, teams_before)
         if refused:
             transaction.set_rollback(True)

@@ -404,7 +404,39 @@ def _json_safe(value, path: str):
     raise ValueError(f"{path or 'the document'} is a {type(value).__name__}, which JSON cannot hold")
 
 
+# Constructs that, left open, make the parser fail only where the file (or the next block) ends: the error's
+# context mark is where they start, which is the line a person must fix.
+_UNCLOSED = {
+    "quoted scalar": "a quoted string",
+    "flow sequence": "a flow sequence ('[')",
+    "flow mapping": "a flow mapping ('{')",
+}
+
+
+def _unclosed(error: yaml.YAMLError) -> tuple[yaml.Mark, str] | None:
+    context, start, end = (getattr(error, name, None) for name in ("context", "context_mark", "problem_mark"))
+    if not context or start is None or end is None or (start.line, start.column) >= (end.line, end.column):
+        return None
+    what = next((name for key, name in _UNCLOSED.items() if key in context), None)
+    if what is None:
+        return None
+    problem = getattr(error, "problem", None) or ""
+    if "end of stream" in problem:
+        found = "the text ends before it is closed"
+    else:
+        found = f"{problem} at line {end.line + 1}, column {end.column + 1}"
+    return start, f"{what} starts here and is not closed ({found})"
+
+
 def _syntax_problem(error: yaml.YAMLError, text: str, *, source: str) -> Problem:
+    if unclosed := _unclosed(error):
+        mark, detail = unclosed
+        return _problem(
+            source,
+            _document_index_at(text, mark.line),
+            "yaml.syntax",
+            f"line {mark.line + 1}, column {mark.column + 1}: {detail}",
+        )
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     if mark is not None:
         line, column = mark.line + 1, mark.column + 1

@@ -3,8 +3,12 @@
 Sources are read breadth-first from the roots: a folder's YAML files (sorted,
 hidden ones skipped), then whatever their Location entities point at. Each
 source is read once however many times it is named, so loops end by themselves.
-A source with any problem is kept with its problems and no documents: it will not
-be applied, and what the catalog already holds from it stays as it was.
+A source that cannot be read as a whole (bad YAML, too large, not UTF-8, a refused
+URL) is kept with its problems and no documents: it will not be applied, and what
+the catalog already holds from it stays as it was. A document that cannot be
+completed (a placeholder that cannot be read, a value that is not a mapping) is
+refused on its own, as Backstage processes each entity on its own: the source's
+other documents are applied, and the refused one keeps its last good version.
 
 Files found only by walking a folder and used by another file as a `$text`,
 `$json` or `$yaml` substitution are data, not descriptors (petstore.oas.yaml next
@@ -12,10 +16,11 @@ to petstore-api.yaml), so they are not imported on their own.
 """
 
 import os
+import urllib.parse
 from collections import deque
 from dataclasses import dataclass, field
 
-from catalog.importing.fetching import UrlRefused, fetch
+from catalog.importing.fetching import UrlRefused, fetch, host_allowed, host_refusal
 from catalog.importing.locations import (
     FILE,
     UPLOAD,
@@ -23,8 +28,10 @@ from catalog.importing.locations import (
     OutsideRoot,
     Ref,
     Root,
+    Target,
     TargetError,
     is_glob,
+    is_remote,
     location_targets,
     resolve,
     resolve_glob,
@@ -44,7 +51,11 @@ class Source:
     root: Root
     explicit: bool  # named by the caller or by a Location target, not only found by walking a folder
     documents: list[tuple[int, dict]] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)  # any of them and the source is not applied
+    problems: list[Problem] = field(default_factory=list)  # the source could not be read: it is not applied
+    # Documents refused while reading, with why: (index, the value as read, problems). Applied as refused.
+    refused: list[tuple[int, object, list[Problem]]] = field(default_factory=list)
+    # What a person should know but need not fix: an optional target that is missing.
+    warnings: list[Problem] = field(default_factory=list)
     # Targets of its Location entities that were not followed (missing, of a type that cannot be read):
     # reported, while the Location entity itself is applied, as Backstage keeps it.
     unfollowed: list[Problem] = field(default_factory=list)
@@ -169,88 +180,91 @@ class Reader:
         substituter = Substituter(root=source.root, base=ref, read=self._cached_bytes, already_read=len(data))
         for index, value in documents:
             if not isinstance(value, dict):
-                source.problems.append(
-                    _problem(
-                        ref.source,
-                        index,
-                        "",
-                        "document.not-mapping",
-                        f"an entity must be a mapping (apiVersion, kind, metadata, spec), not a {_yaml_type(value)}",
-                    )
+                problem = _problem(
+                    ref.source,
+                    index,
+                    "",
+                    "document.not-mapping",
+                    f"an entity must be a mapping (apiVersion, kind, metadata, spec), not a {_yaml_type(value)}",
                 )
+                source.refused.append((index, value, [problem]))
                 continue
             try:
                 document = substituter.apply(value, index=index)
             except SubstitutionRefused as error:
-                source.problems.append(error.problem)
+                source.refused.append((index, value, [error.problem]))
                 continue
-            source.documents.append((index, document))
             if str(document.get("kind", "")).lower() == "location":
-                self._follow(source, index, document)
+                try:
+                    targets = location_targets(document, default_type=ref.type if ref.type != UPLOAD else URL)
+                except TargetError as error:
+                    source.refused.append(
+                        (index, document, [_problem(ref.source, index, "spec", error.rule, error.message)])
+                    )
+                    continue
+                self._follow(source, index, targets)
+            source.documents.append((index, document))
         source.substituted = substituter.used
-        if source.problems:
-            source.documents = []
 
-    def _follow(self, source: Source, index: int, document: dict) -> None:
+    def _follow(self, source: Source, index: int, targets: list[Target]) -> None:
+        """Read what a Location entity names; a target not followed is reported, and the entity kept."""
         ref = source.ref
-        default_type = ref.type if ref.type != UPLOAD else URL
-        try:
-            targets = location_targets(document, default_type=default_type)
-        except TargetError as error:
-            source.problems.append(_problem(ref.source, index, "spec", error.rule, error.message))
-            return
         for target in targets:
             where = target.field
+
+            def unfollowed(rule: str, message: str, target=target) -> None:
+                source.unfollowed.append(_problem(ref.source, index, target.field, rule, message))
+
             if target.type not in (FILE, URL):
-                source.unfollowed.append(
-                    _problem(
-                        ref.source,
-                        index,
-                        target.field,
-                        "location.type-unsupported",
-                        f"{where}: a Location of type {target.type!r} cannot be read (only 'file' and 'url' are)",
-                    )
-                )
-                continue
-            if target.type != ref.type:
-                source.problems.append(
-                    _problem(
-                        ref.source,
-                        index,
-                        target.field,
-                        "location.outside-root",
-                        f"{where}: a {target.type} target ({target.value}) from a {ref.type} import is outside "
-                        f"the import root {source.root.describe()}",
-                    )
+                unfollowed(
+                    "location.type-unsupported",
+                    f"{where}: a Location of type {target.type!r} cannot be read (only 'file' and 'url' are)",
                 )
                 continue
             try:
-                if target.type == FILE and is_glob(target.value):
+                # A relative target is resolved against this location whatever its type says, as Backstage
+                # resolves it: `type: url` with `./all.yaml` in a file is that file.
+                if ref.type == FILE and not is_remote(target.value) and is_glob(target.value):
                     found = resolve_glob(source.root, ref, target.value)
                 else:
                     found = [resolve(source.root, ref, target.value)]
             except OutsideRoot as error:
-                source.problems.append(
-                    _problem(ref.source, index, target.field, "location.outside-root", f"{where}: {error}")
-                )
+                unfollowed("location.outside-root", f"{where}: {error}")
                 continue
-            if target.type == FILE:
+            root = source.root
+            if found[0].type == URL and ref.type != URL:
+                host = urllib.parse.urlsplit(found[0].target).hostname or ""
+                if not host_allowed(host):
+                    unfollowed("url.host-not-allowed", f"{where}: {target.value}: {host_refusal(host)}")
+                    continue
+                root = Root.for_url(found[0].target)
+            if found[0].type == FILE:
                 named = found
                 found = [each for each in found if os.path.isfile(each.target)]
-                if not found and not target.optional:
-                    source.named.update(named)
-                    source.unfollowed.append(
-                        _problem(
-                            ref.source,
-                            index,
-                            target.field,
-                            "location.target-missing",
-                            f"{where}: {target.value} does not exist (spec.presence: optional allows that)",
-                        )
+                if not found:
+                    missing = ", ".join(each.target for each in named) or os.path.normpath(
+                        os.path.join(os.path.dirname(ref.target), target.value)
                     )
+                    if target.optional:
+                        source.warnings.append(
+                            _problem(
+                                ref.source,
+                                index,
+                                target.field,
+                                "location.target-missing",
+                                f"{where}: {target.value} ({missing}) does not exist; it is optional "
+                                "(spec.presence: optional), so nothing is read from it",
+                            )
+                        )
+                    else:
+                        source.named.update(named)
+                        unfollowed(
+                            "location.target-missing",
+                            f"{where}: {target.value} ({missing}) does not exist (spec.presence: optional allows that)",
+                        )
             source.named.update(found)
             for each in found:
-                self._enqueue(each, source.root, explicit=True)
+                self._enqueue(each, root, explicit=True)
 
 
 def _yaml_type(value) -> str:

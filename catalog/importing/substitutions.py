@@ -12,16 +12,20 @@ times.
 """
 
 import json
+import urllib.parse
 from collections.abc import Callable
 
 from django.conf import settings
 
-from catalog.importing.fetching import UrlRefused
-from catalog.importing.locations import OutsideRoot, Ref, Root, resolve
+from catalog.importing.fetching import UrlRefused, host_allowed, host_refusal
+from catalog.importing.locations import URL, OutsideRoot, Ref, Root, resolve
 from catalog.importing.reading import ReadRefused, decode, parse_single
 from catalog.validation import Problem
 
 RESOLVERS = ("text", "json", "yaml")
+# Placeholders that Backstage plugins add (catalog-backend-module-openapi): Meridian does not resolve them, and
+# says so, rather than leave them for the definition's type check to refuse with a puzzling message.
+UNSUPPORTED = ("openapi", "asyncapi")
 
 
 class SubstitutionRefused(Exception):
@@ -50,6 +54,15 @@ class Substituter:
         if isinstance(value, dict):
             if _is_placeholder(value):
                 ((key, argument),) = value.items()
+                if key[1:] in UNSUPPORTED:
+                    self._refuse(
+                        index,
+                        path,
+                        "substitution.unsupported",
+                        f"{path or 'the document'}: {key} is a placeholder of a Backstage plugin that Meridian does "
+                        f"not resolve; it resolves {', '.join('$' + name for name in RESOLVERS)} "
+                        f"(write $text: {argument} to keep the file as it is)",
+                    )
                 return self._resolve(key[1:], argument, index=index, path=path)
             return {k: self._walk(v, index=index, path=f"{path}.{k}" if path else k) for k, v in value.items()}
         if isinstance(value, list):
@@ -65,13 +78,17 @@ class Substituter:
             ref = resolve(self.root, self.base, argument)
         except OutsideRoot as error:
             self._refuse(index, path, "substitution.outside-root", f"{where} {error}")
+        if ref.type == URL and self.base.type != URL:
+            host = urllib.parse.urlsplit(ref.target).hostname or ""
+            if not host_allowed(host):
+                self._refuse(index, path, "url.host-not-allowed", f"{where} {argument}: {host_refusal(host)}")
         try:
             data = self.read(ref)
         except ReadRefused as error:
             rule = error.problem.rule.replace("source.", "substitution.")
             self._refuse(index, path, rule, f"{where} {argument}: {error.problem.message}")
         except UrlRefused as error:
-            self._refuse(index, path, error.rule, f"{where} {argument}: {error.message}")
+            self._refuse(index, path, error.rule, f"{where} {argument}: {error.message.removeprefix(argument + ': ')}")
         self.budget -= len(data)
         if self.budget < 0:
             self._refuse(
@@ -100,7 +117,7 @@ def _is_placeholder(value: dict) -> bool:
     if len(value) != 1:
         return False
     ((key, argument),) = value.items()
-    return key.startswith("$") and key[1:] in RESOLVERS and isinstance(argument, str)
+    return key.startswith("$") and key[1:] in (*RESOLVERS, *UNSUPPORTED) and isinstance(argument, str)
 
 
 def _has_placeholder(value) -> bool:

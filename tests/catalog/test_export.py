@@ -124,3 +124,30 @@ def test_strings_that_yaml_1_2_reads_as_numbers_survive_the_round_trip():
     text = export_yaml(Entity.objects.filter(name="tricky"))
     [(_, read_back)] = parse_documents(text, source="export")
     assert read_back["spec"]["note"] == tricky
+
+
+def test_an_export_leaves_location_entities_out_unless_asked_so_it_reimports_quietly(tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    from catalog.importing import import_paths
+    from tests.catalog.descriptors import COMPONENT
+
+    (tmp_path / "all.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\nspec:\n  targets: [./a.yaml]\n"
+    )
+    (tmp_path / "a.yaml").write_text(COMPONENT.format(name="a"))
+    assert import_paths(actor=ACTOR, paths=[tmp_path]).ok
+    out = io.StringIO()
+    call_command("catalog_export", stdout=out)
+    assert "kind: Location" not in out.getvalue()
+    assert [e.name for e in entities_for_export(with_locations=True)] == ["a", "all"]
+
+    # The export imported elsewhere: no target to miss, nothing refused.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "export.yaml").write_text(out.getvalue())
+    Entity.objects.all().delete()
+    report = import_paths(actor=ACTOR, paths=[elsewhere])
+    assert report.ok and report.warnings == [] and report.created == 1

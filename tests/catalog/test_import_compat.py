@@ -51,11 +51,12 @@ EXPECTED_PROBLEMS = {
         for field in ("openapi", "info", "externalDocs", "servers", "tags", "paths", "components")
     ),
     # `$text: https://...` definitions. For these hosts Backstage refuses too: no integration is
-    # configured and they are not in backend.reading.allow ("Reading from ... is not allowed").
-    *((f"apis/{name}-api.yaml", "spec.definition", "substitution.outside-root") for name in DEFINITION_ON_OTHER_HOSTS),
+    # configured and they are not in backend.reading.allow ("Reading from ... is not allowed"). Meridian reads
+    # them through its SSRF-safe fetcher once their host is in CATALOG_IMPORT_ALLOWED_HOSTS (empty by default).
+    *((f"apis/{name}-api.yaml", "spec.definition", "url.host-not-allowed") for name in DEFINITION_ON_OTHER_HOSTS),
     # The same, pointing at github.com. Backstage would fetch these through its default GitHub
-    # integration; the rule is stricter: substitutions never leave the import root (a folder).
-    *((f"apis/{name}-api.yaml", "spec.definition", "substitution.outside-root") for name in DEFINITION_ON_GITHUB),
+    # integration; Meridian reads no host it was not told to (CATALOG_IMPORT_ALLOWED_HOSTS).
+    *((f"apis/{name}-api.yaml", "spec.definition", "url.host-not-allowed") for name in DEFINITION_ON_GITHUB),
     # Two locations define the same entity: the older top-level file (read first) keeps it, and the
     # second is a conflict, as Backstage refuses the second location to claim an entity ref.
     ("apis/petstore-api.yaml", "metadata.name", "location.conflict"),
@@ -93,13 +94,21 @@ def test_every_example_file_imports_as_backstage_would_take_it():
         "Environment": 2,
         "Resource": 1,
     }
-    # One location per YAML file, except the file substituted into another; refused files have none yet.
+    # One location per YAML file, except the file substituted into another. No file is refused whole: each
+    # entity is applied or refused on its own, and a file whose every entity was refused leaves no Location row.
     files = {str(path.relative_to(EXAMPLES)) for path in EXAMPLES.rglob("*.yaml")}
     reported = [relative(location.target) for location in report.locations]
     assert sorted(reported) == sorted(files - {"apis/petstore-webhook.oas.yaml"})
-    refused = {relative(location.target) for location in report.refused}
-    assert refused == {f"apis/{name}-api.yaml" for name in SUBSTITUTED_FROM_URLS}
-    assert {relative(target) for target in Location.objects.values_list("target", flat=True)} == set(reported) - refused
+    assert report.refused == []
+    nothing_applied = {relative(location.target) for location in report.locations if not location.applied}
+    # acme-corp.yaml's Location entity is kept though its github target is not read, as Backstage keeps it.
+    assert nothing_applied == {name for name, _, _ in EXPECTED_PROBLEMS} - {"acme-corp.yaml"}
+    assert {relative(target) for target in Location.objects.values_list("target", flat=True)} == (
+        set(reported) - nothing_applied
+    )
+    [refused] = [location for location in report.locations if relative(location.target) == "apis/spotify-api.yaml"]
+    assert [(entity.index, entity.ref) for entity in refused.refused_entities] == [(0, "api:default/spotify")]
+    assert report.status == 1  # something refused, the rest applied
     webhook = Entity.objects.get(kind="API", name="petstore-webhook")
     assert webhook.spec["definition"] == (EXAMPLES / "apis" / "petstore-webhook.oas.yaml").read_text()
     assert Entity.objects.get(kind="User", namespace="development", name="guest").spec["memberOf"] == [

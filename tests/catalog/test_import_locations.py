@@ -264,18 +264,29 @@ def test_reimporting_an_unchanged_location_file_writes_nothing(named):
 # --- the import root ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "target",
-    ["../outside.yaml", "../*.yaml", "./../root/../outside.yaml", "/etc/hostname", "https://example.com/x.yaml"],
-)
-def test_a_location_target_outside_the_root_refuses_its_file(tmp_path, target):
+@pytest.mark.parametrize("target", ["../outside.yaml", "../*.yaml", "./../root/../outside.yaml", "/etc/hostname"])
+def test_a_location_target_outside_the_root_is_not_followed_and_the_location_entity_kept(tmp_path, target):
     root = tmp_path / "root"
     write(tmp_path, {"outside.yaml": COMPONENT.format(name="secret"), "root/all.yaml": location("all", target)})
     report = import_paths(actor=ACTOR, paths=[root])
     [problem] = report.problems
     assert (problem.field, problem.rule) == ("spec.targets[0]", "location.outside-root")
     assert str(root.resolve()) in problem.message
-    assert Entity.objects.count() == 0
+    # As Backstage keeps a Location entity whose target it cannot read; what lies outside is never read.
+    assert names() == ["all"]
+    assert report.status == 1
+
+
+def test_a_url_target_from_a_file_is_read_only_from_an_allowed_host(tmp_path):
+    write(tmp_path, {"all.yaml": location("all", "https://demo.example/catalog/x.yaml")})
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    [problem] = report.problems
+    assert (problem.field, problem.rule) == ("spec.targets[0]", "url.host-not-allowed")
+    assert problem.message == (
+        "spec.targets[0]: https://demo.example/catalog/x.yaml: host demo.example is not in "
+        "CATALOG_IMPORT_ALLOWED_HOSTS (add it there to import from it)"
+    )
+    assert names() == ["all"]
 
 
 def test_a_symbolic_link_out_of_the_root_is_refused(tmp_path):
@@ -284,14 +295,14 @@ def test_a_symbolic_link_out_of_the_root_is_refused(tmp_path):
     os.symlink(tmp_path / "outside.yaml", root / "link.yaml")
     report = import_paths(actor=ACTOR, paths=[root / "all.yaml"])
     assert {p.rule for p in report.problems} == {"location.outside-root"}
-    assert Entity.objects.count() == 0
+    assert names() == ["all"]
 
 
 def test_an_upload_has_nothing_next_to_it_to_follow(tmp_path):
     report = import_upload(actor=ACTOR, name="all.yaml", content=location("all", "./a.yaml").encode())
     [problem] = report.problems
     assert (problem.source, problem.rule) == ("upload:all.yaml", "location.outside-root")
-    assert Entity.objects.count() == 0
+    assert names() == ["all"]
 
 
 def test_an_upload_of_plain_entities_is_one_upload_location():
@@ -361,15 +372,38 @@ def test_other_dollar_keys_are_left_alone(tmp_path):
     assert Entity.objects.get().spec["definition"] == {"$ref": "./not-a-placeholder.yaml"}
 
 
-@pytest.mark.parametrize("argument", ["../secret.txt", "/etc/hostname", "https://example.com/openapi.yaml"])
+@pytest.mark.parametrize("argument", ["../secret.txt", "/etc/hostname"])
 def test_a_substitution_outside_the_root_is_refused(tmp_path, argument):
     root = tmp_path / "root"
     write(tmp_path, {"secret.txt": "s3cr3t", "root/api.yaml": API.format(name="a", placeholder=f"$text: {argument}")})
     report = import_paths(actor=ACTOR, paths=[root])
-    [problem] = report.problems
+    [problem] = report.all_problems
     assert (problem.index, problem.field, problem.rule) == (0, "spec.definition", "substitution.outside-root")
     assert argument in problem.message
     assert Entity.objects.count() == 0
+
+
+def test_a_remote_substitution_from_a_host_not_allowed_says_so(tmp_path):
+    write(tmp_path, {"api.yaml": API.format(name="a", placeholder="$text: https://demo.example/openapi.yaml")})
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    [problem] = report.all_problems
+    assert (problem.index, problem.field, problem.rule) == (0, "spec.definition", "url.host-not-allowed")
+    assert problem.message == (
+        "spec.definition: $text https://demo.example/openapi.yaml: host demo.example is not in "
+        "CATALOG_IMPORT_ALLOWED_HOSTS (add it there to import from it)"
+    )
+    assert Entity.objects.count() == 0
+    assert not Location.objects.exists()  # a file that wrote nothing leaves no Location row behind
+
+
+@pytest.mark.parametrize("placeholder", ["$openapi", "$asyncapi"])
+def test_a_placeholder_of_a_backstage_plugin_is_named_as_unsupported(tmp_path, placeholder):
+    write(tmp_path, {"api.yaml": API.format(name="a", placeholder=f"{placeholder}: ./openapi.yaml")})
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    [problem] = report.all_problems
+    assert (problem.field, problem.rule) == ("spec.definition", "substitution.unsupported")
+    assert f"{placeholder} is a placeholder of a Backstage plugin that Meridian does not resolve" in problem.message
+    assert "it resolves $text, $json, $yaml" in problem.message
 
 
 def test_a_missing_substitution_file_and_bad_json_are_refused(tmp_path):
@@ -382,7 +416,7 @@ def test_a_missing_substitution_file_and_bad_json_are_refused(tmp_path):
         },
     )
     report = import_paths(actor=ACTOR, paths=[tmp_path / "missing.yaml", tmp_path / "bad.yaml"])
-    assert sorted(p.rule for p in report.problems) == ["substitution.invalid", "substitution.not-found"]
+    assert sorted(p.rule for p in report.all_problems) == ["substitution.invalid", "substitution.not-found"]
     assert Entity.objects.count() == 0
 
 
@@ -391,7 +425,7 @@ def test_substitutions_count_towards_the_size_limit(tmp_path, settings):
     placeholders = "\n".join(f"  d{i}:\n    $text: ./big.txt" for i in range(3))
     write(tmp_path, {"a.yaml": COMPONENT.format(name="a") + placeholders + "\n", "big.txt": "x" * 800})
     report = import_paths(actor=ACTOR, paths=[tmp_path / "a.yaml"])
-    [problem] = report.problems
+    [problem] = report.all_problems
     # The descriptor and two copies fit in 2,000 bytes; the third does not.
     assert (problem.field, problem.rule) == ("spec.d2", "substitution.too-large")
     assert Entity.objects.count() == 0
@@ -400,5 +434,5 @@ def test_substitutions_count_towards_the_size_limit(tmp_path, settings):
 def test_a_substitution_in_an_upload_is_refused():
     content = API.format(name="a", placeholder="$text: ./openapi.yaml").encode()
     report = import_upload(actor=ACTOR, name="api.yaml", content=content)
-    assert [p.rule for p in report.problems] == ["substitution.outside-root"]
+    assert [p.rule for p in report.all_problems] == ["substitution.outside-root"]
     assert Entity.objects.count() == 0

@@ -67,7 +67,35 @@ def test_malformed_yaml_names_the_file_line_and_column():
     assert problem.rule == "yaml.syntax"
     assert problem.source == "x.yaml"
     assert problem.index == 1
-    assert problem.message.startswith("line 4, column 2: ")
+    # Where the bracket opens, not where the parser gave up on it (line 4, column 2).
+    assert problem.message.startswith("line 3, column 4: a flow sequence ('[') starts here and is not closed")
+
+
+def test_an_unclosed_quote_is_reported_where_it_starts_not_past_the_end_of_the_file():
+    text = COMPONENT.format(name='"orders')  # 8 lines; the parser only notices at the end, "line 9, column 1"
+    problem = refused(text)
+    assert problem.message == (
+        "line 4, column 9: a quoted string starts here and is not closed (the text ends before it is closed)"
+    )
+    assert (problem.index, problem.rule) == (0, "yaml.syntax")
+
+
+def test_an_unclosed_flow_mapping_in_a_later_document_names_its_line_and_document():
+    text = COMPONENT.format(name="a") + "---\n" + COMPONENT.format(name="b").replace("  name: b", "  labels: {x: y")
+    problem = refused(text)
+    assert problem.index == 1
+    assert problem.message.startswith("line 13, column 11: a flow mapping ('{') starts here and is not closed")
+    assert str(problem).startswith("x.yaml (document 2): line 13")
+
+
+def test_documents_are_counted_from_1_in_what_people_read(tmp_path):
+    write(tmp_path, {"c.yaml": COMPONENT.format(name="good") + "---\n" + COMPONENT.format(name="Bad Name")})
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    [problem] = report.all_problems
+    assert problem.index == 1  # the API's JSON index stays 0-based, as documented
+    text = report.as_text()
+    assert "refused component:default/Bad Name (document 2):" in text
+    assert text.count("metadata.name") == 1  # the field once: the message names it
 
 
 def test_duplicate_keys_are_refused_as_backstage_refuses_them():
@@ -254,13 +282,15 @@ def test_an_upload_over_the_limit_is_refused(settings):
     assert Entity.objects.count() == 0
 
 
-def test_a_document_that_is_not_a_mapping_refuses_its_file(tmp_path):
+def test_a_document_that_is_not_a_mapping_is_refused_and_the_others_applied(tmp_path):
     write(tmp_path, {"mixed.yaml": COMPONENT.format(name="ok") + "---\n- just\n- a list\n"})
     report = import_paths(actor=ACTOR, paths=[tmp_path])
-    [problem] = report.problems
+    [problem] = report.all_problems
     assert (problem.index, problem.rule) == (1, "document.not-mapping")
     assert "not a list" in problem.message
-    assert Entity.objects.count() == 0
+    assert list(Entity.objects.values_list("name", flat=True)) == ["ok"]
+    [refused] = report.locations[0].refused_entities
+    assert (refused.index, refused.ref) == (1, None)  # a list names no entity
 
 
 def test_text_that_is_not_utf8_is_refused(tmp_path):

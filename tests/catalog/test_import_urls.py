@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from catalog.importing import import_url
+from catalog.importing import import_paths, import_url
 from catalog.importing.fetching import UrlRefused, check_url
 from catalog.models import Entity, Location
 from tests.catalog.descriptors import ACTOR, COMPONENT
@@ -25,6 +25,8 @@ PAGES = {
     "/catalog/escape.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: escape\n"
     "spec:\n  targets:\n    - ../secret.yaml\n",
     "/secret.yaml": COMPONENT.format(name="secret"),
+    "/catalog/typed-file.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: typed\n"
+    "spec:\n  type: file\n  targets:\n    - ./services/orders.yaml\n",
 }
 
 
@@ -96,7 +98,7 @@ def test_a_url_target_outside_the_urls_folder_is_refused(server, local_allowed):
     [problem] = report.problems
     assert problem.rule == "location.outside-root"
     assert f"{server}/catalog/" in problem.message
-    assert Entity.objects.count() == 0
+    assert list(Entity.objects.values_list("name", flat=True)) == ["escape"]  # the Location entity, not the secret
 
 
 def test_loopback_is_refused_by_default(server, settings):
@@ -181,3 +183,33 @@ def test_a_server_that_never_answers_times_out(local_allowed):
     assert "0.5 s" in problem.message
     assert elapsed < 3
     assert Entity.objects.count() == 0
+
+
+def test_a_relative_file_target_in_a_url_import_is_resolved_against_the_url(server, local_allowed):
+    # Backstage resolves a relative target against the location that names it, whatever its spec.type says.
+    report = import_url(actor=ACTOR, url=f"{server}/catalog/typed-file.yaml")
+    assert report.ok, report.as_text()
+    assert sorted(Entity.objects.values_list("name", flat=True)) == ["orders", "typed"]
+    assert Entity.objects.get(name="orders").location.target == f"{server}/catalog/services/orders.yaml"
+
+
+def test_a_remote_text_placeholder_in_a_file_is_read_through_the_fetcher_from_an_allowed_host(
+    server, local_allowed, tmp_path
+):
+    (tmp_path / "api.yaml").write_text(
+        COMPONENT.format(name="payments") + f"  definition:\n    $text: {server}/catalog/defs/payments.txt\n"
+    )
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    assert report.ok, report.as_text()
+    assert Entity.objects.get(name="payments").spec["definition"] == "the payments API"
+
+
+def test_a_remote_location_target_in_a_file_is_read_from_an_allowed_host(server, local_allowed, tmp_path):
+    (tmp_path / "all.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: remote\n"
+        f"spec:\n  targets:\n    - {server}/catalog/services/orders.yaml\n"
+    )
+    report = import_paths(actor=ACTOR, paths=[tmp_path])
+    assert report.ok, report.as_text()
+    assert sorted(Entity.objects.values_list("name", flat=True)) == ["orders", "remote"]
+    assert Location.objects.filter(type="url", target=f"{server}/catalog/services/orders.yaml").exists()

@@ -258,7 +258,7 @@ def test_duplicates_in_one_batch_keep_the_first(actor, location):
     assert result.created == ["component:default/orders"]
     [problem] = result.problems
     assert (problem.index, problem.field, problem.rule) == (1, "metadata.name", "duplicate")
-    assert "/srv/catalog/orders.yaml document 0" in problem.message
+    assert "/srv/catalog/orders.yaml document 1" in problem.message  # people count documents from 1
     assert Entity.objects.get().description == "The orders service"
 
 

@@ -66,6 +66,14 @@ def test_names_backstage_refuses(name):
     assert (problem.field, problem.rule) == ("metadata.name", "name.format")
 
 
+def test_a_name_that_is_only_too_long_says_its_length_and_the_limit():
+    problem = only(component(metadata__name="x" * 70))
+    assert problem.message == (
+        f'metadata.name "{"x" * 70}" is 70 characters long, over the limit of 63 '
+        "(1-63 chars of [a-zA-Z0-9] separated by [-_.])"
+    )
+
+
 def test_name_is_required():
     document = component()
     del document["metadata"]["name"]

@@ -762,6 +762,17 @@ def test_an_invalid_edit_says_why_and_changes_nothing(client_as, estate, text, e
     assert Entity.objects.get(pk=service.pk).etag == service.etag
 
 
+def test_an_edit_with_an_unclosed_quote_names_the_line_where_it_starts(client_as, estate):
+    service = estate["service"]
+    edit = reverse("catalog:entity_edit", args=["default", "component", "orders-api"])
+    text = 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: "orders-api\nspec: {}\n'
+    response = client_as("maintainer").post(edit, {"document": text, "etag": service.etag})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "line 4, column 9: a quoted string starts here and is not closed" in page
+    assert "line 6" not in page  # the end of the text, where the parser noticed
+
+
 @pytest.mark.parametrize(("who", "allowed"), [("maintainer", False), ("portal_admin", True)])
 def test_giving_an_entity_to_a_team_one_does_not_maintain_is_refused(client_as, estate, who, allowed):
     service = estate["service"]

@@ -16,16 +16,21 @@ class Command(BaseCommand):
             "--ref", action="append", default=[], help="an entity reference, kind:namespace/name (repeatable)"
         )
         parser.add_argument("-o", "--output", help="write to this file instead of standard output")
+        parser.add_argument(
+            "--with-locations",
+            action="store_true",
+            help="keep Location entities (left out by default: their relative targets do not re-import elsewhere)",
+        )
 
-    def handle(self, *args, location, ref, output, **options):
+    def handle(self, *args, location, ref, output, with_locations, **options):
         if location and ref:
             raise CommandError("Give --location or --ref, not both.")
         if location:
-            entities = entities_for_export(location=self._location(location))
+            entities = entities_for_export(location=self._location(location), with_locations=with_locations)
         elif ref:
             entities = self._entities(ref)
         else:
-            entities = entities_for_export()
+            entities = entities_for_export(with_locations=with_locations)
         if output:
             with open(output, "w", encoding="utf-8") as handle:
                 handle.writelines(iter_export_yaml(entities))

@@ -103,7 +103,13 @@ def test_an_upload_over_the_limit_is_400(api_as, people, settings):
 
 
 @pytest.mark.parametrize(
-    ("query", "parameter"), [("", "name"), ("?name=../etc/passwd", "name"), ("?name=x.yaml&force=maybe", "force")]
+    ("query", "parameter"),
+    [
+        ("", "name"),
+        ("?name=../etc/passwd", "name"),
+        ("?name=x.yaml&force=maybe", "force"),
+        ("?name=x.yaml&atomic=1", "atomic"),
+    ],
 )
 def test_import_parameters_are_checked(api_as, people, query, parameter):
     response = post_yaml(api_as("maintainer"), ORDERS_YAML, query)
@@ -144,3 +150,33 @@ def test_a_document_too_large_once_stored_is_refused_naming_the_entity(api_as, p
     assert "component:default/orders-api is" in problem["message"]
     assert "over the limit of 20,000 bytes" in problem["message"]
     assert set(Entity.objects.values_list("name", flat=True)) == {"orders-table"}
+
+
+BROKEN_TABLE = ORDERS_YAML.replace(b"type: dynamodb-table", b"type: [dynamodb-table]")
+
+
+def test_one_refused_document_is_reported_per_entity_and_the_rest_applied(api_as, people):
+    response = post_yaml(api_as("maintainer"), BROKEN_TABLE)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["ok"], body["status"], body["outcome"]) == (False, 1, "partial")
+    [location] = body["locations"]
+    assert location["created"] == ["component:default/orders-api"]
+    [refused] = location["refused_entities"]
+    assert (refused["index"], refused["ref"]) == (1, "resource:default/orders-table")
+    assert [problem["field"] for problem in refused["problems"]] == ["spec.type"]
+    assert body["totals"]["entities_refused"] == 1
+    assert set(Entity.objects.values_list("name", flat=True)) == {"orders-api"}
+
+
+def test_atomic_true_writes_nothing_when_one_document_is_refused(api_as, people):
+    response = post_yaml(api_as("maintainer"), BROKEN_TABLE, "?name=orders.yaml&atomic=true")
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["status"], body["outcome"]) == (2, "nothing applied")
+    assert body["rolled_back"].startswith("atomic import: 1 refusal(s)")
+    assert not Entity.objects.exists()
+    assert not AuditEvent.objects.filter(action="entity.create").exists()
+
+    assert post_yaml(api_as("maintainer"), ORDERS_YAML, "?name=orders.yaml&atomic=true").status_code == 200
+    assert Entity.objects.count() == 2
