@@ -45,6 +45,40 @@ def _environ(path: str, query: str, token: str) -> dict:
     }
 
 
+# Where a sample of the profile belongs: the first of these found on its stack names the step of the request...
+_STEPS = [
+    ("token authentication", ("portal/api/authentication.py",)),
+    ("throttle", ("portal/api/throttling.py",)),
+    ("permission checks", ("portal/api/permissions.py", "portal/permissions.py")),
+    ("relations (query + views)", ("entity_relations",)),
+    ("serialization", ("rest_framework/serializers.py", "rest_framework/fields.py", "rest_framework/relations.py")),
+    ("JSON rendering", ("rest_framework/renderers.py",)),
+    ("the entity / page query", ("catalog/selectors.py", "catalog/api/pagination.py", "catalog/filters.py")),
+    ("closing the response (DB connection)", ("Response.close", "close_old_connections")),
+    ("DRF request setup, view, negotiation", ("rest_framework/",)),
+]
+# ...and the first of these what it was waiting on.
+_KINDS = [
+    ("DB connect", ("psycopg/connection.py\x00connect", "\x00connect\x00", "get_new_connection")),
+    ("DB query", ("psycopg/cursor.py", "psycopg/connection.py", "psycopg/")),
+    ("Redis", ("redis/",)),
+]
+
+
+def _breakdown(session) -> dict:
+    table, total = {}, 0.0
+    for stack, seconds in session.frame_records:
+        joined = "\x02".join(stack)
+        step = next(
+            (name for name, marks in _STEPS if any(mark in joined for mark in marks)),
+            "middleware and Django's handler",
+        )
+        kind = next((name for name, marks in _KINDS if any(mark in joined for mark in marks)), "Python")
+        table[(step, kind)] = table.get((step, kind), 0.0) + seconds
+        total += seconds
+    return {key: value / total for key, value in sorted(table.items(), key=lambda item: -item[1])}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/bench10k")
@@ -70,7 +104,7 @@ def main():
     import django
 
     django.setup()
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django.db import connection
     from pyinstrument import Profiler
 
@@ -84,7 +118,8 @@ def main():
     token = token_create(actor=Actor(user=user), user=user, name="profile", scopes=["read"], expires_in_days=1)[1]
     name = Entity.objects.filter(kind_key="component").order_by("id").values_list("name", flat=True).first()
 
-    cache_calls = [0]
+    cache_calls, commands = [0], []
+    cache = caches["default"]
     backend = type(cache).__name__
     if backend == "RedisCache":
         import redis
@@ -93,16 +128,10 @@ def main():
 
         def counted(self, *a, **k):
             cache_calls[0] += 1
+            commands.append(a[0])
             return original(self, *a, **k)
 
         redis.Redis.execute_command = counted
-        pipeline_original = redis.client.Pipeline.execute
-
-        def counted_pipeline(self, *a, **k):
-            cache_calls[0] += 1 - len(self.command_stack)  # one round trip, not one per command
-            return pipeline_original(self, *a, **k)
-
-        redis.client.Pipeline.execute = counted_pipeline
     else:
         for method in ("get", "set", "add", "incr", "get_many", "set_many", "delete", "touch", "has_key"):
             original = getattr(type(cache), method)
@@ -149,7 +178,9 @@ def main():
         queries.clear()
         with connection.execute_wrapper(record):
             cache_calls[0] = 0
+            commands.clear()
             call(path, query)
+        counted = f"{len(queries)} queries, {cache_calls[0]} cache round trips ({' '.join(map(str, commands))})"
         calls[0] = 0
         sys.setprofile(tracer)
         call(path, query)
@@ -164,11 +195,15 @@ def main():
         for _ in range(args.requests):
             call(path, query)
         profiler.stop()
-        print(f"\n=== {label}: {len(queries)} queries, {cache_calls[0]} cache round trips, "
+        print(f"\n=== {label}: {counted}, "
               f"{calls[0]:,} Python calls, in-process p50 {statistics.median(samples):.2f} ms "
               f"(min {min(samples):.2f})")  # fmt: skip
         for sql in queries:
             print(f"    SQL: {sql[:160]}")
+        print("    share of the request's time, by step and what it waited on:")
+        for (step, kind), share in _breakdown(profiler.last_session).items():
+            if share >= 0.005:
+                print(f"    {share:6.1%}  {step:40} {kind}")
         print(profiler.output_text(unicode=True, color=False, show_all=False, short_mode=False)[:12000])
         if args.html:
             args.html.mkdir(parents=True, exist_ok=True)
