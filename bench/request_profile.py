@@ -85,6 +85,7 @@ def main():
     parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/5")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--only", help="profile only the request whose label contains this")
+    parser.add_argument("--flat", action="store_true", help="print self time per function instead of the tree")
     parser.add_argument("--html", type=Path, help="also write each profile as HTML into this folder")
     args = parser.parse_args()
 
@@ -132,6 +133,14 @@ def main():
             return original(self, *a, **k)
 
         redis.Redis.execute_command = counted
+        execute_pipeline = redis.client.Pipeline.execute
+
+        def counted_pipeline(self, *a, **k):  # its commands are sent together: one round trip
+            cache_calls[0] += 1
+            commands.append("(" + " ".join(str(command[0][0]) for command in self.command_stack) + ")")
+            return execute_pipeline(self, *a, **k)
+
+        redis.client.Pipeline.execute = counted_pipeline
     else:
         for method in ("get", "set", "add", "incr", "get_many", "set_many", "delete", "touch", "has_key"):
             original = getattr(type(cache), method)
@@ -204,7 +213,10 @@ def main():
         for (step, kind), share in _breakdown(profiler.last_session).items():
             if share >= 0.005:
                 print(f"    {share:6.1%}  {step:40} {kind}")
-        print(profiler.output_text(unicode=True, color=False, show_all=False, short_mode=False)[:12000])
+        if args.flat:
+            print(profiler.output_text(flat=True, show_all=True)[:6000])
+        else:
+            print(profiler.output_text(unicode=True, color=False, show_all=False, short_mode=False)[:12000])
         if args.html:
             args.html.mkdir(parents=True, exist_ok=True)
             (args.html / f"{label.replace(' ', '_').replace(',', '')}.html").write_text(profiler.output_html())

@@ -1,6 +1,7 @@
 """Reading the catalog over REST: every role, filters, fields, cursors, refs, relations, facets, query counts."""
 
 import pytest
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from catalog.models import Entity
@@ -344,6 +345,40 @@ def test_graph_endpoint(api_as, estate):
         "target": "api:default/orders",
     } in body["edges"]
     assert client.get(f"{LIST}{estate['orders'].pk}/graph/?depth=4").status_code == 400
+
+
+# --- the answer is built by hand, to DRF's values -------------------------------------------------------------
+
+
+def _as_drf_serializes(serializer_class, entity, request):
+    """What DRF's own field-by-field path gives for this serializer (the path the fast one replaces)."""
+    serializer = serializer_class(entity, context={"request": request})
+    return serializers.ModelSerializer.to_representation(serializer, entity)
+
+
+def test_the_answer_has_the_values_drf_would_give(api_as, estate):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from catalog import selectors
+    from catalog.api.serializers import EntityDetailSerializer, EntitySerializer
+
+    request = Request(APIRequestFactory().get(LIST))
+    orphan = estate["payments-worker"]
+    Entity.objects.filter(pk=orphan.pk).update(orphaned=True, location=None, owner_team=None)
+    for entity in selectors.entity_base_queryset().order_by("id"):
+        assert EntitySerializer(entity, context={"request": request}).data == _as_drf_serializes(
+            EntitySerializer, entity, request
+        )
+        views = selectors.entity_relations(entity)
+        entity.relation_views, entity.relations_truncated = views, False
+        detail = EntityDetailSerializer(entity, context={"request": request}).data
+        assert detail == _as_drf_serializes(EntityDetailSerializer, entity, request)
+    assert any(not view.resolved for view in selectors.entity_relations(estate["orders-api"]))
+    # Over HTTP too, with the sparse fields a client asks for.
+    body = api_as("viewer").get(f"{LIST}{estate['orders-api'].pk}/", {"fields": "ref,relations,created_at"}).json()
+    assert list(body) == ["ref", "created_at", "relations"]
+    assert body["created_at"].endswith("Z")
 
 
 # --- query counts -------------------------------------------------------------------------------------------
