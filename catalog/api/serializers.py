@@ -1,4 +1,5 @@
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -107,8 +108,8 @@ class EntitySerializer(serializers.ModelSerializer):
             "orphaned": entity.orphaned,
             "etag": entity.etag,
             "location": str(entity.location) if entity.location_id is not None else None,
-            "created_at": _DATETIME.to_representation(entity.created_at),
-            "updated_at": _DATETIME.to_representation(entity.updated_at),
+            "created_at": self._timestamp(entity.created_at),
+            "updated_at": self._timestamp(entity.updated_at),
             "document": entity.document,
         }
         # ?fields= removes fields from self.fields (portal.api.viewsets); without it they are never built.
@@ -116,19 +117,24 @@ class EntitySerializer(serializers.ModelSerializer):
         return data if shown is None else {name: data[name] for name in shown if name in data}
 
     def _detail_url(self, pk) -> str:
-        # reverse() and build_absolute_uri() once for the page, not once a row: the detail route is the list's
-        # path plus "<pk>/" (catalog/api/urls.py registers the viewset on a SimpleRouter).
+        return f"{self._page()[0]}{pk}/"
+
+    def _timestamp(self, value) -> str:
+        # DRF's DateTimeField, less its per-value look-ups: in the current time zone, ISO 8601, "Z" for UTC.
+        text = value.astimezone(self._page()[1]).isoformat()
+        return f"{text[:-6]}Z" if text.endswith("+00:00") else text
+
+    def _page(self):
+        """(the detail URLs' prefix, the time zone), worked out once for a page rather than once a row."""
         root = self.parent if self.parent is not None else self
-        prefix = getattr(root, "_entity_url_prefix", None)
-        if prefix is None:
+        page = getattr(root, "_page_constants", None)
+        if page is None:
+            # The detail route is the list's path plus "<pk>/" (a SimpleRouter: catalog/api/urls.py).
             request = self.context.get("request")
             path = reverse("entity-list")
             prefix = request.build_absolute_uri(path) if request is not None else path
-            root._entity_url_prefix = prefix
-        return f"{prefix}{pk}/"
-
-
-_DATETIME = serializers.DateTimeField()
+            page = root._page_constants = (prefix, timezone.get_current_timezone())
+        return page
 
 
 def _brief(entity) -> dict | None:

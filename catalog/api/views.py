@@ -78,7 +78,9 @@ class ProblemsError(exceptions.APIException):
 
 def _filtered(request, queryset=None):
     try:
-        return selectors.entity_list(params=request.query_params, queryset=queryset)
+        return selectors.entity_list(
+            params=request.query_params, queryset=queryset if queryset is not None else selectors.entity_api_queryset()
+        )
     except selectors.InvalidFilters as error:
         raise exceptions.ValidationError(error.errors) from error
 
