@@ -239,6 +239,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+# Seconds a token's lookup (with its user) is kept in the shared cache; revoking a token forgets it at once.
+# 0 reads the database on every request (portal.api.authentication says what else changes within this time).
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=10)
 
 # --- Celery -------------------------------------------------------------------
 # The default broker is kombu's file-system transport: no server to install on a
