@@ -8,10 +8,12 @@ or update again on the result, so nobody moves an entity to a team they do not m
 Changes need `If-Match` with the ETag from a read (or `*` to overwrite knowingly): without it 428, stale 412.
 """
 
+import hashlib
 import re
 from dataclasses import asdict
 from types import SimpleNamespace
 
+from django.core.cache import cache
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -42,6 +44,7 @@ from catalog.importing.report import NOTHING
 from catalog.models import Entity, team_id_of_group
 from catalog.refs import RefError, parse_ref
 from catalog.validation import validate_document
+from catalog.version import catalog_version
 from portal import permissions
 from portal.api.parsers import MergePatchParser
 from portal.api.viewsets import PortalGenericViewSet
@@ -81,7 +84,9 @@ class ProblemsError(exceptions.APIException):
 
 def _filtered(request, queryset=None):
     try:
-        return selectors.entity_list(params=request.query_params, queryset=queryset)
+        return selectors.entity_list(
+            params=request.query_params, queryset=queryset if queryset is not None else selectors.entity_api_queryset()
+        )
     except selectors.InvalidFilters as error:
         raise exceptions.ValidationError(error.errors) from error
 
@@ -208,21 +213,49 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         if not ref:
             raise exceptions.ValidationError({"ref": ["Give a reference: /by-ref/kind:namespace/name or ?ref=…"]})
         try:
-            entity = selectors.entity_by_ref(ref)
+            key = selectors.parse_entity_ref(ref).key
         except RefError as error:
             raise exceptions.ValidationError({"ref": [str(error)]}) from error
-        except Entity.DoesNotExist:
-            raise Http404(f"No entity {ref}.") from None
-        self.check_object_permissions(request, entity)
-        return self._entity_response(entity, request)
+        # The answer is built once per version of the catalog (catalog.version: every write to entities or
+        # relations makes a new one) and host, then served from the cache: the entity, its relations and their
+        # serialization were most of this request (docs/benchmarks.md, "The cost of one request").
+        cache_key = f"catalog:api:entity:{catalog_version()}:{_digest(request.build_absolute_uri('/'))}:{key}"
+        answer = cache.get(cache_key)
+        if answer is None:
+            try:
+                entity = selectors.entity_base_queryset().get(ref_key=key)
+            except Entity.DoesNotExist:
+                raise Http404(f"No entity {ref}.") from None
+            self.check_object_permissions(request, entity)
+            if _not_modified(request, entity.etag):
+                return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": f'"{entity.etag}"'})
+            self._attach_relations(entity)
+            answer = {
+                "owning_team_id": entity.owning_team_id,
+                "etag": entity.etag,
+                "data": EntityDetailSerializer(entity, context=self.get_serializer_context()).data,
+            }
+            cache.set(cache_key, answer, ANSWER_CACHE_SECONDS)
+        else:
+            # The same check as on the row, on what it depends on (the owning team), before anything is sent.
+            self.check_object_permissions(request, _Owned(answer["owning_team_id"]))
+            if _not_modified(request, answer["etag"]):
+                return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": f'"{answer["etag"]}"'})
+        data = answer["data"]
+        if self.sparse_fields is not None:
+            data = {name: value for name, value in data.items() if name in self.sparse_fields}
+        return Response(data, headers={"ETag": f'"{answer["etag"]}"'})
 
-    def _entity_response(self, entity, request, *, status_code=status.HTTP_200_OK):
-        etag = f'"{entity.etag}"'
-        if status_code == status.HTTP_200_OK and etag in _etags(request.headers.get("If-None-Match")):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+    def _attach_relations(self, entity):
         relations = selectors.entity_relations(entity, limit=RELATIONS_EMBEDDED + 1)
         entity.relation_views = relations[:RELATIONS_EMBEDDED]
         entity.relations_truncated = len(relations) > RELATIONS_EMBEDDED
+
+    def _entity_response(self, entity, request, *, status_code=status.HTTP_200_OK):
+        etag = f'"{entity.etag}"'
+        if status_code == status.HTTP_200_OK and _not_modified(request, entity.etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        self._attach_relations(entity)
         if self.action not in ("retrieve", "by_ref", "by_ref_path"):
             serializer = EntityDetailSerializer(entity, context=self.get_serializer_context())
         else:
@@ -510,6 +543,28 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalGene
         if self.action == "create":
             return permissions.CREATE
         return super().object_action()
+
+
+# How long a built answer may serve: its key changes with every write to the catalog, so this bounds only what
+# changes without a write to entities (a team renamed or deleted in the admin shows in the answers within it).
+ANSWER_CACHE_SECONDS = 60
+
+
+class _Owned:
+    """What portal.permissions asks of an object, for an answer served from the cache."""
+
+    _meta = Entity._meta
+
+    def __init__(self, owning_team_id):
+        self.owning_team_id = owning_team_id
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _not_modified(request, etag: str) -> bool:
+    return f'"{etag}"' in _etags(request.headers.get("If-None-Match"))
 
 
 def _etags(header: str | None) -> list[str]:

@@ -4,10 +4,10 @@ A request made with a token counts against both the token's budget and its
 user's, so making more tokens does not buy a user more requests.
 
 Budgets are counted in fixed windows of the rate's period (an hour for "1000/hour", on the clock's hours),
-with one atomic counter a window in the shared cache (`cache.add`, then `cache.incr`). DRF's own throttle
-reads a list of timestamps and writes it back, so concurrent requests all read the same list and all got
-through. A fixed window lets through at most twice the rate across the boundary of two windows, as GitHub's
-and django-ratelimit's limits do; Retry-After is the time left in the current window.
+with one atomic counter a window in the shared cache (portal.cache.window_count: one round trip on Redis).
+DRF's own throttle reads a list of timestamps and writes it back, so concurrent requests all read the same
+list and all got through. A fixed window lets through at most twice the rate across the boundary of two
+windows, as GitHub's and django-ratelimit's limits do; Retry-After is the time left in the current window.
 """
 
 import math
@@ -15,6 +15,7 @@ import math
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from portal.cache import window_count
 from portal.models import ApiToken
 
 
@@ -35,13 +36,7 @@ class _WindowCounterThrottle(SimpleRateThrottle):
         counter = f"{key}:{window}"
         # A second of slack, so the counter outlives its window on caches whose clocks round.
         timeout = math.ceil(self.window_end - now) + 1
-        self.cache.add(counter, 0, timeout=timeout)
-        try:
-            count = self.cache.incr(counter)
-        except ValueError:  # culled between add and incr: count afresh rather than fail the request
-            self.cache.add(counter, 1, timeout=timeout)
-            count = 1
-        return count <= self.num_requests
+        return window_count(self.cache, counter, timeout) <= self.num_requests
 
     def wait(self):
         return max(1, math.ceil(self.window_end - self.timer()))

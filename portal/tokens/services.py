@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from audit.services import audit_record, audit_record_many, snapshot
 from portal.actors import Actor
+from portal.api.authentication import forget_token
 from portal.models import ApiToken, Scope
 from portal.models.tokens import generate_token
 
@@ -135,6 +136,7 @@ def token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
     before = _audit_snapshot(token)
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+    forget_token(token.key_hash)
     audit_record(actor=actor, action="token.revoke", target=token, before=before, after=_audit_snapshot(token))
     _revoke_line(actor=actor, root=token)
     return token
@@ -156,6 +158,7 @@ def _revoke_line(*, actor: Actor, root: ApiToken) -> None:
     ApiToken.objects.filter(pk__in=[child.pk for child in to_revoke]).update(revoked_at=root.revoked_at)
     for child in to_revoke:
         child.revoked_at = root.revoked_at
+        forget_token(child.key_hash)
     audit_record_many(
         actor=actor,
         events=[

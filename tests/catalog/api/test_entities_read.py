@@ -1,6 +1,7 @@
 """Reading the catalog over REST: every role, filters, fields, cursors, refs, relations, facets, query counts."""
 
 import pytest
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from catalog.models import Entity
@@ -144,6 +145,56 @@ def test_by_ref_unknown_is_404_and_malformed_is_400(api_as, estate):
     assert "has no kind" in response.json()["errors"]["ref"][0]
     assert client.get(f"{LIST}by-ref/").status_code == 400
     assert api_as("anonymous").get(f"{LIST}by-ref/component:default/orders-api").status_code == 401
+
+
+# An answer by reference is built once per version of the catalog and then served from the cache.
+BY_REF = f"{LIST}by-ref/component:default/orders-api"
+
+
+def test_by_ref_served_again_costs_no_query_and_follows_every_change(
+    api_as, estate, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="reader"))
+    # 1: the entity with team and location; 2: its relations both ways with both ends (briefly) joined.
+    with django_assert_num_queries(2):
+        first = client.get(BY_REF).json()
+    with django_assert_num_queries(0):
+        assert client.get(BY_REF).json() == first
+    # A change commits a new version of the catalog (catalog.version): the next answer is built again.
+    writer = api_as("maintainer")
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = writer.patch(
+            f"{LIST}{first['id']}/", {"metadata": {"title": "Orders"}}, format="json", HTTP_IF_MATCH="*"
+        )
+    assert changed.status_code == 200, changed.content
+    again = client.get(BY_REF)
+    assert again.json()["title"] == "Orders"
+    assert again["ETag"] == changed["ETag"] != f'"{first["etag"]}"'
+    # So does a change to another entity that this one's relations show.
+    assert ("dependsOn", "resource:default/missing-queue", False) in {
+        (r["type"], r["target_ref"], r["resolved"]) for r in again.json()["relations"]
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        created = writer.post(
+            LIST, document("Resource", "missing-queue", type="sqs-queue", owner="team-orders"), format="json"
+        )
+    assert created.status_code == 201, created.content
+    relations = {(r["type"], r["target_ref"]): r for r in client.get(BY_REF).json()["relations"]}
+    assert relations[("dependsOn", "resource:default/missing-queue")]["target"]["id"] == created.json()["id"]
+
+
+def test_by_ref_from_the_cache_still_checks_the_caller_and_answers_what_was_asked(api_as, estate):
+    reader = api_as("read_token")
+    assert reader.get(BY_REF).status_code == 200  # built and cached
+    assert api_as("anonymous").get(BY_REF).status_code == 401
+    sparse = reader.get(BY_REF, {"fields": "ref,etag"})
+    assert sparse.json() == {"ref": "component:default/orders-api", "etag": estate["orders-api"].etag}
+    unchanged = reader.get(BY_REF, HTTP_IF_NONE_MATCH=sparse["ETag"])
+    assert unchanged.status_code == 304
+    # The links in an answer name the host it was asked on.
+    other = reader.get(BY_REF, HTTP_HOST="localhost")
+    assert other.json()["url"] == f"http://localhost/api/v1/entities/{estate['orders-api'].pk}/"
 
 
 # --- filters, fields, sorting, cursors ----------------------------------------------------------------------
@@ -344,6 +395,40 @@ def test_graph_endpoint(api_as, estate):
         "target": "api:default/orders",
     } in body["edges"]
     assert client.get(f"{LIST}{estate['orders'].pk}/graph/?depth=4").status_code == 400
+
+
+# --- the answer is built by hand, to DRF's values -------------------------------------------------------------
+
+
+def _as_drf_serializes(serializer_class, entity, request):
+    """What DRF's own field-by-field path gives for this serializer (the path the fast one replaces)."""
+    serializer = serializer_class(entity, context={"request": request})
+    return serializers.ModelSerializer.to_representation(serializer, entity)
+
+
+def test_the_answer_has_the_values_drf_would_give(api_as, estate):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from catalog import selectors
+    from catalog.api.serializers import EntityDetailSerializer, EntitySerializer
+
+    request = Request(APIRequestFactory().get(LIST))
+    orphan = estate["payments-worker"]
+    Entity.objects.filter(pk=orphan.pk).update(orphaned=True, location=None, owner_team=None)
+    for entity in selectors.entity_base_queryset().order_by("id"):
+        assert EntitySerializer(entity, context={"request": request}).data == _as_drf_serializes(
+            EntitySerializer, entity, request
+        )
+        views = selectors.entity_relations(entity)
+        entity.relation_views, entity.relations_truncated = views, False
+        detail = EntityDetailSerializer(entity, context={"request": request}).data
+        assert detail == _as_drf_serializes(EntityDetailSerializer, entity, request)
+    assert any(not view.resolved for view in selectors.entity_relations(estate["orders-api"]))
+    # Over HTTP too, with the sparse fields a client asks for.
+    body = api_as("viewer").get(f"{LIST}{estate['orders-api'].pk}/", {"fields": "ref,relations,created_at"}).json()
+    assert list(body) == ["ref", "created_at", "relations"]
+    assert body["created_at"].endswith("Z")
 
 
 # --- query counts -------------------------------------------------------------------------------------------

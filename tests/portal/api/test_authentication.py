@@ -51,6 +51,37 @@ def test_last_used_is_written_at_most_once_a_minute(client, alice, django_assert
         client.get(ME, **bearer(secret))
 
 
+def test_a_tokens_lookup_is_cached_briefly_and_revoking_forgets_it_at_once(client, alice, django_assert_num_queries):
+    token, secret = make_token(alice)
+    child, child_secret = make_token(alice, name="child")
+    ApiToken.objects.filter(pk=child.pk).update(minted_by=token)
+    for value in (secret, child_secret):
+        assert client.get(ME, **bearer(value)).status_code == 200  # records the use, forgetting the lookup
+        assert client.get(ME, **bearer(value)).status_code == 200  # reads the token again, and keeps it
+    # The user's memberships only: the token and its user come from the cache.
+    with django_assert_num_queries(1):
+        assert client.get(ME, **bearer(secret)).status_code == 200
+    token_revoke(actor=Actor(user=alice), token=token)  # and, with it, the token it minted
+    _assert_error(client.get(ME, **bearer(secret)), 401, "token_revoked")
+    _assert_error(client.get(ME, **bearer(child_secret)), 401, "token_revoked")
+
+
+def test_without_the_cache_every_request_reads_the_token(client, alice, settings, django_assert_num_queries):
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    _, secret = make_token(alice)
+    client.get(ME, **bearer(secret))
+    with django_assert_num_queries(2):  # the token with its user, the user's memberships
+        client.get(ME, **bearer(secret))
+
+
+def test_a_wrong_secret_with_a_known_prefix_is_refused_even_once_the_token_is_cached(client, alice):
+    _, secret = make_token(alice)
+    client.get(ME, **bearer(secret))
+    client.get(ME, **bearer(secret))
+    forged = f"{secret[:-4]}AAAA" if not secret.endswith("AAAA") else f"{secret[:-4]}BBBB"
+    _assert_error(client.get(ME, **bearer(forged)), 401, "token_invalid")
+
+
 def test_unauthenticated_is_401_json_not_a_login_redirect(client):
     response = client.get(ME)
     body = _assert_error(response, 401, "not_authenticated")

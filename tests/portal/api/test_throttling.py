@@ -1,6 +1,7 @@
 """Rate limits: each token has its own budget, and a user's budget covers all their tokens and their session."""
 
 import math
+import os
 import time
 
 import pytest
@@ -74,16 +75,37 @@ def _hammer(path: str, headers: dict, *, requests: int, connections: int) -> lis
         return [code for codes in pool.map(one_connection, [share] * connections) for code in codes]
 
 
+# Production's cache; the suite runs this case where a Redis answers (CI's and the development machine's).
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5).ping()
+    except redis.exceptions.RedisError:
+        return False
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "backend",
-    ["django.core.cache.backends.locmem.LocMemCache", "portal.cache.FileBasedCache"],
-    ids=["locmem", "file"],
+    [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "portal.cache.FileBasedCache",
+        pytest.param(
+            "django.core.cache.backends.redis.RedisCache",
+            marks=pytest.mark.skipif(not _redis_answers(), reason=f"no Redis at {TEST_REDIS_URL}"),
+        ),
+    ],
+    ids=["locmem", "file", "redis"],
 )
 def test_a_token_gets_exactly_its_budget_under_concurrent_requests(settings, rates, backend, tmp_path):
     from tests.factories import UserFactory
 
-    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": str(tmp_path / "cache")}}
+    location = TEST_REDIS_URL if backend.endswith("RedisCache") else str(tmp_path / "cache")
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": location}}
     rates(token="40/hour", user="100000/hour")
     _, secret = make_token(UserFactory(username="loader"))
 
