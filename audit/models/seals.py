@@ -1,0 +1,1 @@
+"""The seals over the audit events (audit/seals/): filled in with the sealer."""
