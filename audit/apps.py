@@ -12,4 +12,12 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         # Celery finds each app's tasks.py; the parts' tasks live one level down, so they are imported here.
+        from audit.log.tabs import audit_tab
+        from audit.log.team_panels import audit_panel
         from audit.seals import tasks as _seal_tasks  # noqa: F401
+        from catalog.tabs import register_tab
+        from portal.teams.panels import register_team_panel
+
+        # The Audit tab of entity pages (catalog.tabs) and the team page's audit panel (portal.teams.panels).
+        register_tab(audit_tab())
+        register_team_panel(audit_panel())

@@ -135,7 +135,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="auditevent",
-            index=models.Index(fields=["actor_label", "id"], name="audit_actor_idx"),
+            index=models.Index(fields=["actor_user", "id"], name="audit_actor_idx"),
         ),
         migrations.AddIndex(
             model_name="auditevent",

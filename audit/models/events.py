@@ -97,7 +97,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["action"], name="audit_action_idx"),
             models.Index(fields=["request_id"], name="audit_request_id_idx"),
             models.Index(fields=["team_id", "id"], name="audit_team_idx"),
-            models.Index(fields=["actor_label", "id"], name="audit_actor_idx"),
+            models.Index(fields=["actor_user", "id"], name="audit_actor_idx"),
             # Verification reads a seal's events in id order; the sealer finds what is left to seal from a
             # small partial index, whatever the size of the log.
             models.Index(fields=["seal", "id"], name="audit_seal_idx"),

@@ -1,7 +1,7 @@
 """`manage.py audit_verify [--since DATE] [--archive FILE]`: check the audit log against its seals
 (audit.seals.verify), and say which event or seal is the first that is wrong. Exits 1 when anything is."""
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -19,7 +19,7 @@ def _since(value: str) -> datetime:
         if day is None:
             raise CommandError(f"--since {value!r} is not a date (2026-01-31) or a time (2026-01-31T12:00Z)")
         moment = datetime.combine(day, time.min)
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.UTC)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
 
 
 class Command(BaseCommand):
