@@ -12,6 +12,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from audit.models import AuditEvent
 from portal.models import Team, User
@@ -35,6 +37,8 @@ class MomentField(forms.CharField):
         return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
 
 
+# A string in the schema, not drf-spectacular's guess from occurred_at (date-time): a date alone is taken too.
+@extend_schema_field(OpenApiTypes.STR)
 class MomentFilter(django_filters.Filter):
     field_class = MomentField
 
