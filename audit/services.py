@@ -9,10 +9,12 @@ from django.db import models, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from audit.hashing import content_hash
 from audit.models import AuditEvent
 from portal.actors import Actor
 from portal.bulk import insert_many
-from portal.request_context import current_request_id, current_source_ip
+from portal.models import Team
+from portal.request_context import current_request_id, current_source, current_source_ip
 
 
 def snapshot(instance: models.Model, *, fields: list[str] | None = None, exclude: list[str] | None = None) -> dict:
@@ -29,13 +31,38 @@ def _actor_fields(actor: Actor) -> dict:
         "actor_label": actor.label[:200],
         "request_id": current_request_id(),
         "source_ip": current_source_ip(),
+        "source": current_source(),
     }
+
+
+def _team_id(target: models.Model) -> int | None:
+    """The team whose audit page shows events about `target`, from the row alone (no query): a team itself, an
+    entity's owner (owner_team_id), a membership's team (team_id)."""
+    if isinstance(target, Team):
+        return target.pk
+    for attname in ("owner_team_id", "team_id"):
+        value = target.__dict__.get(attname)
+        if isinstance(value, int):
+            return value
+    return None
 
 
 def _target_fields(target: models.Model | None) -> dict:
     if target is None:
-        return {"target_type": "", "target_id": "", "target_repr": ""}
-    return {"target_type": target._meta.label_lower, "target_id": str(target.pk), "target_repr": str(target)[:300]}
+        return {"target_type": "", "target_id": "", "target_repr": "", "team_id": None}
+    return {
+        "target_type": target._meta.label_lower,
+        "target_id": str(target.pk),
+        "target_repr": str(target)[:300],
+        "team_id": _team_id(target),
+    }
+
+
+def _hashed(row: dict) -> dict:
+    # The content hash of the row as it will be stored, computed here from its own values: no query, no
+    # other row, so concurrent writers never wait on each other (the sealer chains the hashes later).
+    row["content_hash"] = content_hash(row)
+    return row
 
 
 def _require_transaction() -> None:
@@ -57,9 +84,17 @@ def audit_record(
     and its audit event commit together or not at all.
     """
     _require_transaction()
-    return AuditEvent.objects.create(
-        action=action, before=before, after=after, **_actor_fields(actor), **_target_fields(target)
+    row = _hashed(
+        {
+            "occurred_at": timezone.now(),
+            "action": action,
+            "before": before,
+            "after": after,
+            **_actor_fields(actor),
+            **_target_fields(target),
+        }
     )
+    return AuditEvent.objects.create(**row)
 
 
 AuditItem = tuple[str, models.Model | None, dict[str, Any] | None, dict[str, Any] | None]
@@ -75,7 +110,7 @@ def audit_record_many(*, actor: Actor, events: Iterable[AuditItem]) -> int:
     _require_transaction()
     common = {**_actor_fields(actor), "occurred_at": timezone.now()}
     rows = [
-        {"action": action, "before": before, "after": after, **common, **_target_fields(target)}
+        _hashed({"action": action, "before": before, "after": after, **common, **_target_fields(target)})
         for action, target, before, after in events
     ]
     insert_many(AuditEvent, rows)

@@ -17,6 +17,9 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 source_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("source_ip", default=None)
+# Where the work came in: "ui" (a page), "api" (/api/), "task" (a Celery task); "system" for anything else (a
+# management command, a shell, a migration). The audit log records it on every event.
+source_var: contextvars.ContextVar[str] = contextvars.ContextVar("source", default="system")
 
 
 def current_request_id() -> str:
@@ -25,6 +28,10 @@ def current_request_id() -> str:
 
 def current_source_ip() -> str | None:
     return source_ip_var.get()
+
+
+def current_source() -> str:
+    return source_var.get()
 
 
 def new_request_id() -> str:
@@ -43,11 +50,13 @@ class RequestContextMiddleware:
         request.request_id = request_id
         rid_token = request_id_var.set(request_id)
         ip_token = source_ip_var.set(request.META.get("REMOTE_ADDR"))
+        source_token = source_var.set("api" if request.path.startswith("/api/") else "ui")
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(rid_token)
             source_ip_var.reset(ip_token)
+            source_var.reset(source_token)
         response[REQUEST_ID_HEADER] = request_id
         return response
 
@@ -76,3 +85,4 @@ def _restore_request_id(task=None, **kwargs):
     # Not reset after the task: Celery's own "Task ... succeeded" line and the task's AWS call totals
     # (logged in task_postrun) belong to it too. The next task on this worker sets its own.
     request_id_var.set(getattr(task.request, "request_id", None) or f"task-{task.request.id}")
+    source_var.set("task")

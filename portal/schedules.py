@@ -87,6 +87,28 @@ SCHEDULES: tuple[Schedule, ...] = (
         expires=timedelta(minutes=4),
         description="Links the catalog's state machines, then syncs each saga's new and running executions.",
     ),
+    Schedule(
+        name="audit: seal events",
+        task="audit.tasks.audit_seal",
+        every=timedelta(minutes=1),
+        expires=timedelta(seconds=50),
+        description="Writes a signed seal over the audit events committed since the last one (docs/audit.md).",
+    ),
+    Schedule(
+        name="audit: verify the log",
+        task="audit.tasks.audit_verify",
+        every=timedelta(days=1),
+        expires=timedelta(hours=12),
+        description="Checks every audit event and seal (manage.py audit_verify); the audit page shows the outcome.",
+    ),
+    Schedule(
+        name="audit: retention",
+        task="audit.tasks.audit_retention",
+        every=timedelta(hours=1),
+        expires=timedelta(minutes=50),
+        description="Archives audit events older than AUDIT_RETENTION_DAYS to a file with their seals, then "
+        "removes them (nothing when it is 0).",
+    ),
 )
 
 

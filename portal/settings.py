@@ -333,6 +333,21 @@ SAGA_RATE_LIST_EXECUTIONS = env.float("SAGA_RATE_LIST_EXECUTIONS", default=1.0)
 SAGA_RATE_GET_EXECUTION_HISTORY = env.float("SAGA_RATE_GET_EXECUTION_HISTORY", default=5.0)
 SAGA_RATE_DESCRIBE_STATE_MACHINE = env.float("SAGA_RATE_DESCRIBE_STATE_MACHINE", default=2.0)
 
+# --- Audit --------------------------------------------------------------------
+# docs/audit.md. The key that signs the audit log's seals: only here, never in the database. Production must
+# set it (a missing one stops start-up naming it); a laptop and the demo sign with a development key.
+AUDIT_SEAL_KEY = _required_in_production("AUDIT_SEAL_KEY", default="dev-only-audit-seal-key-do-not-use-in-production")
+# Keys that signed older seals, after a rotation: verification still accepts their seals.
+AUDIT_SEAL_PREVIOUS_KEYS = env.list("AUDIT_SEAL_PREVIOUS_KEYS", default=[])
+# Events one seal covers at most; a backlog is sealed in several seals.
+AUDIT_SEAL_MAX_EVENTS = env.int("AUDIT_SEAL_MAX_EVENTS", default=50000)
+# An event sealed more than this long after the previous seal, by the time it says it happened, is reported as
+# inserted (a backdated row); an unsealed event older than this is reported as a stalled sealer.
+AUDIT_SEAL_LATE_LIMIT_SECONDS = env.int("AUDIT_SEAL_LATE_LIMIT_SECONDS", default=60 * 60)
+# Days events are kept; older ones are archived to a file in AUDIT_ARCHIVE_DIR, then removed. 0: kept forever.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=0)
+AUDIT_ARCHIVE_DIR = Path(env.str("AUDIT_ARCHIVE_DIR", default=str(VAR_DIR / "audit-archive")))
+
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # json | text

@@ -18,6 +18,7 @@ urlpatterns = [
     path("teams/", include("portal.teams.urls")),
     path("catalog/", include("catalog.urls")),
     path("observability/", include("observability.urls")),
+    path("audit/", include("audit.urls")),
     path("settings/tokens/", include("portal.tokens.urls")),
     path("aws/", include("portal.aws.urls")),
     path("api/v1/", include("portal.api.urls")),

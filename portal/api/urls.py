@@ -41,4 +41,5 @@ urlpatterns = [
     path("", include("portal.teams.api.urls")),
     path("", include("portal.aws.api.urls")),
     path("", include("catalog.api.urls")),
+    path("", include("audit.log.api.urls")),
 ]

@@ -100,6 +100,9 @@ TASK_NAMES = {
     "observability.tasks.cloudwatch_sync_all": [],
     "observability.saga_tasks.saga_sync": [999_999],
     "observability.saga_tasks.sagas_sync_all": [],
+    "audit.tasks.audit_seal": [],
+    "audit.tasks.audit_verify": [],
+    "audit.tasks.audit_retention": [],
 }
 
 

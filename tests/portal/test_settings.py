@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "n8Jx2v-0_production-grade-secret-key-for-the-check-only-4Qm7zLw9Tt",
     "ALLOWED_HOSTS": "meridian.example.com",
     "DATABASE_URL": "sqlite:////tmp/meridian-deploy-check.sqlite3",
+    "AUDIT_SEAL_KEY": "a-production-seal-key-for-the-check-only",
 }
 
 
@@ -51,7 +52,7 @@ def test_development_and_the_tests_install_the_sandbox():
     assert apps.is_installed("sandbox")
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "AUDIT_SEAL_KEY"])
 def test_production_refuses_to_start_without_a_required_variable(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = _manage("check", env=env)

@@ -31,7 +31,14 @@ def badge_panel():
 
 
 def test_the_apps_register_their_panels_around_the_members():
-    assert [panel.key for panel in team_panels()] == ["scorecard", "alarms", "saga-alerts", "members", "entities"]
+    assert [panel.key for panel in team_panels()] == [
+        "scorecard",
+        "alarms",
+        "saga-alerts",
+        "members",
+        "entities",
+        "audit",
+    ]
 
 
 def test_a_key_is_registered_once():

@@ -86,9 +86,9 @@ def test_the_team_page_costs_the_same_queries_for_many_members(client, orders, d
         # page order (portal.teams.panels): 5 the team's scorecard rollups, 6 its services' AWS resources
         # (observability's alarm card; their alarms are not read when there are none), 7 its open saga alerts
         # (counted only when there are more than are listed), 8 can(): the viewer's role (members), 9 the
-        # catalog entities it owns (the first page; counted only when there are more); 10 the user menu's
-        # memberships joined with their teams.
-        with django_assert_num_queries(10):
+        # catalog entities it owns (the first page; counted only when there are more); 10 its newest audit
+        # events (the audit panel); 11 the user menu's memberships joined with their teams.
+        with django_assert_num_queries(11):
             return client.get(reverse("teams:detail", args=["team-orders"]))
 
     assert len(page().context["team"].members_brief) == 1

@@ -1,5 +1,6 @@
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -17,6 +18,17 @@ class AuditEventQuerySet(models.QuerySet):
     def bulk_update(self, *args, **kwargs):
         raise AppendOnlyError("Audit events cannot be updated.")
 
+    # The two changes the log allows, each for one service of audit/seals/ and each the one the PostgreSQL
+    # trigger (migration 0005) lets through: a seal given to unsealed events, and removing archived events.
+
+    def _seal(self, seal_id: int) -> int:
+        """Give the events of this queryset (all unsealed) the seal `seal_id`; the number of rows changed."""
+        return super().update(seal_id=seal_id)
+
+    def _delete_archived(self) -> int:
+        """Remove the events of this queryset, whose seals were archived to a file (audit.seals.archive)."""
+        return self._raw_delete(self.db)
+
 
 class AuditEvent(models.Model):
     """One thing done through the portal. Written once, never changed.
@@ -26,6 +38,12 @@ class AuditEvent(models.Model):
     rewrites nor removes its history. On PostgreSQL a trigger (migration 0002)
     also refuses UPDATE and DELETE, for writes that bypass the ORM.
     """
+
+    class Source(models.TextChoices):
+        UI = "ui", "UI"
+        API = "api", "API"
+        TASK = "task", "Task"
+        SYSTEM = "system", "System"  # a management command, a shell, a migration
 
     class ActorKind(models.TextChoices):
         USER = "user", "User"
@@ -49,6 +67,24 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, encoder=DjangoJSONEncoder)
     request_id = models.CharField(max_length=128, blank=True)
     source_ip = models.GenericIPAddressField(null=True)
+    source = models.CharField(max_length=8, choices=Source.choices, blank=True)
+    # The team the target belongs to (a team itself, an entity's owner), for the team's audit page; no
+    # constraint, like the actor's references.
+    team_id = models.BigIntegerField(null=True, blank=True)
+    # SHA-256 of the fields above (audit.hashing), computed at insert from this row alone, so writers never
+    # wait on each other; the seals (audit/seals/) chain these hashes, not the rows.
+    content_hash = models.CharField(max_length=64, blank=True)
+    # Set once, from NULL, by the sealer: the explicit membership that lets an event which commits late (a
+    # lower id than events already sealed) be taken by the next seal instead of skipped.
+    seal = models.ForeignKey(
+        "audit.AuditSeal",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="events",
+    )
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -60,6 +96,12 @@ class AuditEvent(models.Model):
             # event written (thousands in a catalog import) paid for and no query uses.
             models.Index(fields=["action"], name="audit_action_idx"),
             models.Index(fields=["request_id"], name="audit_request_id_idx"),
+            models.Index(fields=["team_id", "id"], name="audit_team_idx"),
+            models.Index(fields=["actor_user", "id"], name="audit_actor_idx"),
+            # Verification reads a seal's events in id order; the sealer finds what is left to seal from a
+            # small partial index, whatever the size of the log.
+            models.Index(fields=["seal", "id"], name="audit_seal_idx"),
+            models.Index(fields=["id"], condition=Q(seal__isnull=True), name="audit_unsealed_idx"),
         ]
 
     def __str__(self):
