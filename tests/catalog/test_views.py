@@ -518,9 +518,10 @@ def test_tabs_follow_the_kind(client_as, estate):
     def tabs(entity):
         return [tab.slug for tab in client_as("viewer").get(url(entity)).context["tabs"]]
 
-    assert tabs(estate["service"]) == ["", "dependencies", "apis", "aws", "metrics", "xray"]  # from observability
-    assert tabs(estate["orders_api"]) == ["", "dependencies", "apis"]
-    assert tabs(estate["group"]) == [""]
+    # Metrics and X-Ray from observability, Audit (every entity) from the audit app.
+    assert tabs(estate["service"]) == ["", "dependencies", "apis", "aws", "metrics", "xray", "audit"]
+    assert tabs(estate["orders_api"]) == ["", "dependencies", "apis", "audit"]
+    assert tabs(estate["group"]) == ["", "audit"]
     assert client_as("viewer").get(url(estate["group"], "apis")).status_code == 404
     assert client_as("viewer").get(url(estate["service"], "nonsense")).status_code == 404
     missing = reverse("catalog:entity", args=["default", "component", "nope"])

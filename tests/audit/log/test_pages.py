@@ -92,7 +92,7 @@ def test_the_page_lists_events_newest_first_with_the_chains_state(client_as, est
     [
         ("actor=alice", ["entity.update", "entity.create"]),
         ("actor=system:tests", ["entity.create"] * 3),
-        ("team=team-payments", ["entity.create"]),
+        ("team=team-payments", ["entity.create"] * 2),  # payments-api and the team's own Group
         ("action=entity.up*", ["entity.update"]),
         ("source=api", ["entity.create"]),
         ("request_id=req-create", ["entity.create"]),
@@ -144,7 +144,8 @@ def test_people_see_their_teams_events_and_their_own(client_as, estate, people):
     assert set(_actions(client_as("alice").get("/audit/"))) == {"entity.create", "entity.update"}
     bob_sees = client_as("bob").get("/audit/")
     assert [e.target_repr for e in bob_sees.context["events"] if e.action != "user.sign_in"] == [
-        "component:default/payments-api"
+        "component:default/payments-api",
+        "group:default/team-payments",  # a team's own Group is the team's
     ]
     alices = AuditEvent.objects.filter(actor_label="alice").first()
     assert client_as("bob").get(f"/audit/events/{alices.pk}/").status_code == 404
@@ -208,7 +209,8 @@ def test_csv_export_streams_the_filtered_events(client_as, estate):
 def test_jsonl_export_is_one_event_a_line(client_as, estate):
     response = client_as("alice").get("/audit/export/?as=jsonl")
     lines = [json.loads(line) for line in _body(response).splitlines()]
-    assert [line["action"] for line in lines if line["action"] != "user.sign_in"] == ["entity.create", "entity.update"]
+    actions = [line["action"] for line in lines if line["action"] != "user.sign_in"]
+    assert actions == ["entity.create", "entity.create", "entity.update"]  # team-orders' Group, orders-api twice
     assert lines[0]["occurred_at"].endswith("Z") and len(lines[0]["content_hash"]) == 64
 
 
